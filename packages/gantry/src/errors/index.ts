@@ -1,0 +1,1 @@
+export { type ErrorCode, GantryError, type GantryErrorJson, isGantryError } from "./gantry-error.ts";

@@ -1,0 +1,54 @@
+/**
+ * The routing policy: everything the router needs to answer a request, pushed by the
+ * control plane and kept by the router (in memory and on disk) so that it keeps serving
+ * on the last known policy when the control plane is away.
+ */
+export interface RouterPolicy {
+  /** Increases with every change; the router ignores a policy older than the one it has. */
+  revision: number;
+  services: ServiceRoute[];
+}
+
+export type ServiceMode = "normal" | "maintenance";
+
+export interface ServiceRoute {
+  service: string;
+  /** Host header values (lower case, without port) this route answers; empty means any host. */
+  hosts: string[];
+  /** Path prefix this route answers, "/" for all paths. The longest matching prefix wins. */
+  pathPrefix: string;
+  /** Answers requests that no other route matches. */
+  isDefault: boolean;
+  /** maintenance: every request gets the maintenance page (503 + Retry-After). */
+  mode: ServiceMode;
+  maintenance: MaintenancePage;
+  /** Versions that take traffic, each with its share. Weights are relative; 0 takes none. */
+  backends: Backend[];
+}
+
+export interface MaintenancePage {
+  retryAfterSeconds: number;
+  contentType: string;
+  body: string;
+}
+
+export interface Backend {
+  version: string;
+  weight: number;
+  instances: Upstream[];
+}
+
+export interface Upstream {
+  /** Stable instance id, e.g. "demo-v2-1"; the router counts in-flight requests by it. */
+  id: string;
+  host: string;
+  port: number;
+}
+
+export const defaultMaintenancePage: MaintenancePage = {
+  retryAfterSeconds: 5,
+  contentType: "text/html; charset=utf-8",
+  body: "<!doctype html><title>Down for maintenance</title><h1>Down for maintenance</h1><p>We are deploying a new version. Please try again in a few seconds.</p>\n",
+};
+
+export const emptyPolicy: RouterPolicy = { revision: 0, services: [] };
