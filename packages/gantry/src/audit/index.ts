@@ -1,0 +1,1 @@
+export { type AuditEvent, AuditLog, type AuditQuery, type NewAuditEvent } from "./audit-log.ts";

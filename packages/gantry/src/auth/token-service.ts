@@ -1,0 +1,79 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Kysely } from "kysely";
+import type { Database } from "../store/index.ts";
+import type { Role } from "./roles.ts";
+
+export interface Principal {
+  tokenId: string;
+  name: string;
+  role: Role;
+}
+
+export interface CreatedToken extends Principal {
+  /** The secret, shown once: only its hash is stored. */
+  token: string;
+}
+
+const prefix = "gty_";
+
+function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+/** API tokens: random secrets, stored as sha256 hashes, each with a role. */
+export class TokenService {
+  readonly #db: Kysely<Database>;
+  readonly #now: () => Date;
+
+  constructor(db: Kysely<Database>, now: () => Date = () => new Date()) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  async create(name: string, role: Role): Promise<CreatedToken> {
+    const token = prefix + randomBytes(24).toString("base64url");
+    const id = randomUUID();
+    await this.#db
+      .insertInto("tokens")
+      .values({ id, name, role, hash: hashToken(token), created_at: this.#now().toISOString(), last_used_at: null })
+      .execute();
+    return { tokenId: id, name, role, token };
+  }
+
+  async authenticate(token: string): Promise<Principal | undefined> {
+    if (!token.startsWith(prefix)) return undefined;
+    const hash = hashToken(token);
+    const row = await this.#db.selectFrom("tokens").selectAll().where("hash", "=", hash).executeTakeFirst();
+    // The lookup is by hash, so comparing again in constant time only guards against a broken index.
+    if (!row || !timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash))) return undefined;
+    return { tokenId: row.id, name: row.name, role: row.role as Role };
+  }
+
+  async list(): Promise<Principal[]> {
+    const rows = await this.#db.selectFrom("tokens").select(["id", "name", "role"]).orderBy("created_at").execute();
+    return rows.map((r) => ({ tokenId: r.id, name: r.name, role: r.role as Role }));
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom("tokens").where("id", "=", id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  /**
+   * The admin token the CLI uses on this machine: created on first start and written to
+   * DATA/token readable by the owner only. A token file whose token no longer works
+   * (a new database) is replaced.
+   */
+  async ensureLocalAdminToken(dataDir: string): Promise<string> {
+    const file = join(dataDir, "token");
+    if (existsSync(file)) {
+      const token = readFileSync(file, "utf8").trim();
+      if (await this.authenticate(token)) return token;
+    }
+    const created = await this.create("local-admin", "admin");
+    writeFileSync(file, `${created.token}\n`, { mode: 0o600 });
+    return created.token;
+  }
+}

@@ -1,0 +1,19 @@
+export { formatDuration, parseDuration } from "./duration.ts";
+export { type GantryConfig, gantryConfig, type ServerSpec } from "./gantry-config.ts";
+export { gantryConfigJsonSchema } from "./json-schema.ts";
+export { type ConfigOverrides, loadConfigFile, parseConfigText, resolveConfig } from "./load-config.ts";
+export {
+  envMap,
+  type HealthCheckSpec,
+  type ServiceSpec,
+  type ServiceSpecInput,
+  type SmokeCheckSpec,
+  serviceName,
+  serviceSpec,
+  type StrategySpec,
+  type StrategyType,
+  strategySpec,
+  strategyTypes,
+  versionName,
+} from "./service-spec.ts";
+export { describeIssues, issuePath, parseOrThrow } from "./validation.ts";

@@ -1,0 +1,106 @@
+import { z } from "zod";
+import { duration } from "./duration.ts";
+
+/**
+ * What a team declares about a service, in gantry.yaml or through the API. One schema,
+ * used to validate both and to publish the JSON Schema for editors.
+ */
+export const serviceName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, "a service name is lower-case letters, digits and dashes, starting with a letter");
+
+export const versionName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,62}$/, "a version is letters, digits, '.', '_', '+' and '-' (e.g. v2 or 1.4.0)");
+
+export const envMap = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name is letters, digits and '_'"),
+  z.string(),
+);
+
+export const healthCheckSpec = z
+  .object({
+    path: z.string().startsWith("/").default("/healthz"),
+    interval: duration.default(1000),
+    timeout: duration.default(2000),
+    healthyThreshold: z.number().int().min(1).max(20).default(1),
+    unhealthyThreshold: z.number().int().min(1).max(20).default(3),
+    /** How long new instances may take to become healthy before the deploy fails. */
+    deadline: duration.default(60_000),
+  })
+  .strict();
+
+export const routeSpec = z
+  .object({
+    hosts: z.array(z.string().min(1).toLowerCase()).default([]),
+    pathPrefix: z.string().startsWith("/").default("/"),
+    default: z.boolean().default(false),
+  })
+  .strict();
+
+export const smokeCheckSpec = z
+  .object({
+    path: z.string().startsWith("/"),
+    expectStatus: z.number().int().min(100).max(599).default(200),
+    expectBody: z.string().optional(),
+    timeout: duration.default(5000),
+  })
+  .strict();
+
+export const recreateStrategy = z.object({ type: z.literal("recreate") }).strict();
+
+export const rollingStrategy = z
+  .object({
+    type: z.literal("rolling"),
+    /** Extra instances of the new version started before old ones leave (batch size). */
+    maxSurge: z.number().int().min(0).default(1),
+    /** Old instances that may leave rotation before their replacements are healthy. */
+    maxUnavailable: z.number().int().min(0).default(0),
+  })
+  .strict()
+  .refine((s) => s.maxSurge + s.maxUnavailable > 0, {
+    message: "maxSurge and maxUnavailable cannot both be 0: the rollout could never make progress",
+    path: ["maxSurge"],
+  });
+
+export const blueGreenStrategy = z
+  .object({
+    type: z.literal("blue-green"),
+    /** How long the previous colour stays up, idle, so that a rollback is a switch. */
+    idleFor: duration.default(600_000),
+    smoke: z.array(smokeCheckSpec).default([]),
+  })
+  .strict();
+
+export const strategySpec = z.discriminatedUnion("type", [recreateStrategy, rollingStrategy, blueGreenStrategy]);
+export type StrategySpec = z.output<typeof strategySpec>;
+export type StrategyType = StrategySpec["type"];
+export const strategyTypes = ["recreate", "rolling", "blue-green"] as const;
+
+export const maintenanceSpec = z
+  .object({
+    retryAfter: duration.default(5000),
+    contentType: z.string().default("text/html; charset=utf-8"),
+    /** The page's body; the default says a deploy is under way. */
+    body: z.string().optional(),
+  })
+  .strict();
+
+export const serviceSpec = z
+  .object({
+    /** Shell command run in the release directory; it must listen on $PORT. */
+    command: z.string().min(1),
+    instances: z.number().int().min(1).max(64).default(1),
+    healthCheck: healthCheckSpec.default(healthCheckSpec.parse({})),
+    route: routeSpec.default(routeSpec.parse({})),
+    env: envMap.default({}),
+    stopTimeout: duration.default(10_000),
+    strategy: strategySpec.default({ type: "rolling", maxSurge: 1, maxUnavailable: 0 }),
+    maintenance: maintenanceSpec.default(maintenanceSpec.parse({})),
+  })
+  .strict();
+
+export type ServiceSpec = z.output<typeof serviceSpec>;
+export type ServiceSpecInput = z.input<typeof serviceSpec>;
+export type HealthCheckSpec = z.output<typeof healthCheckSpec>;
+export type SmokeCheckSpec = z.output<typeof smokeCheckSpec>;

@@ -1,0 +1,106 @@
+import { type Kysely, type Migration, type MigrationProvider, sql } from "kysely";
+
+export type Dialect = "sqlite" | "postgres";
+
+/** Gantry's schema history. Append only: a released migration is never edited. */
+export function migrations(dialect: Dialect): Record<string, Migration> {
+  const serial = dialect === "postgres" ? "serial" : "integer";
+  return {
+    "0001_spine": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("services")
+          .addColumn("name", "text", (c) => c.primaryKey())
+          .addColumn("spec", "text", (c) => c.notNull())
+          .addColumn("source", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("releases")
+          .addColumn("service", "text", (c) => c.notNull())
+          .addColumn("version", "text", (c) => c.notNull())
+          .addColumn("checksum", "text", (c) => c.notNull())
+          .addColumn("dir", "text", (c) => c.notNull())
+          .addColumn("env", "text", (c) => c.notNull())
+          .addColumn("files", "integer", (c) => c.notNull())
+          .addColumn("bytes", "bigint", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("created_by", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("releases_pk", ["service", "version"])
+          .execute();
+        await db.schema
+          .createTable("rollouts")
+          .addColumn("id", serial, (c) => (dialect === "sqlite" ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn("service", "text", (c) => c.notNull())
+          .addColumn("kind", "text", (c) => c.notNull())
+          .addColumn("from_version", "text")
+          .addColumn("to_version", "text", (c) => c.notNull())
+          .addColumn("strategy", "text", (c) => c.notNull())
+          .addColumn("plan", "text", (c) => c.notNull())
+          .addColumn("step", "integer", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("failure", "text")
+          .addColumn("abort_requested", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("actor", "text", (c) => c.notNull())
+          .addColumn("reason", "text")
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .addColumn("finished_at", "text")
+          .execute();
+        await db.schema.createIndex("rollouts_service").on("rollouts").columns(["service", "id"]).execute();
+        await db.schema
+          .createTable("instances")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("service", "text", (c) => c.notNull())
+          .addColumn("version", "text", (c) => c.notNull())
+          .addColumn("port", "integer", (c) => c.notNull())
+          .addColumn("state", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("instances_service").on("instances").columns(["service", "state"]).execute();
+        await db.schema
+          .createTable("service_state")
+          .addColumn("service", "text", (c) => c.primaryKey())
+          .addColumn("live_version", "text")
+          .addColumn("traffic", "text", (c) => c.notNull())
+          .addColumn("mode", "text", (c) => c.notNull())
+          .addColumn("idle", "text")
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("audit_events")
+          .addColumn("id", serial, (c) => (dialect === "sqlite" ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn("at", "text", (c) => c.notNull())
+          .addColumn("actor", "text", (c) => c.notNull())
+          .addColumn("action", "text", (c) => c.notNull())
+          .addColumn("service", "text")
+          .addColumn("subject", "text")
+          .addColumn("reason", "text")
+          .addColumn("data", "text", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("audit_events_at").on("audit_events").columns(["at"]).execute();
+        await db.schema
+          .createTable("tokens")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("role", "text", (c) => c.notNull())
+          .addColumn("hash", "text", (c) => c.notNull().unique())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("last_used_at", "text")
+          .execute();
+        await db.schema
+          .createTable("meta")
+          .addColumn("key", "text", (c) => c.primaryKey())
+          .addColumn("value", "text", (c) => c.notNull())
+          .execute();
+        await sql`select 1`.execute(db);
+      },
+    },
+  };
+}
+
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  return { getMigrations: async () => migrations(dialect) };
+}

@@ -1,0 +1,110 @@
+import type { Generated } from "kysely";
+
+/** Gantry's own tables. Times are ISO-8601 strings; structured values are JSON text. */
+export interface Database {
+  services: ServicesTable;
+  releases: ReleasesTable;
+  rollouts: RolloutsTable;
+  instances: InstancesTable;
+  service_state: ServiceStateTable;
+  audit_events: AuditEventsTable;
+  tokens: TokensTable;
+  meta: MetaTable;
+}
+
+export interface ServicesTable {
+  name: string;
+  /** The declared ServiceSpec as JSON. */
+  spec: string;
+  /** "config" (from gantry.yaml) or "api". */
+  source: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ReleasesTable {
+  service: string;
+  version: string;
+  checksum: string;
+  dir: string;
+  /** Release env (--env) as JSON. */
+  env: string;
+  files: number;
+  bytes: number;
+  created_at: string;
+  created_by: string;
+}
+
+export interface RolloutsTable {
+  id: Generated<number>;
+  service: string;
+  /** "deploy" or "rollback". */
+  kind: string;
+  from_version: string | null;
+  to_version: string;
+  strategy: string;
+  /** The strategy parameters and the planned steps as JSON. */
+  plan: string;
+  /** Index of the step being carried out. */
+  step: number;
+  /** running | rolling_back | succeeded | failed | rolled_back */
+  status: string;
+  /** Why it failed or was rolled back, with log tails, as JSON; null while fine. */
+  failure: string | null;
+  abort_requested: number;
+  actor: string;
+  reason: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface InstancesTable {
+  id: string;
+  service: string;
+  version: string;
+  port: number;
+  /** starting | ready | failed | draining | stopped */
+  state: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ServiceStateTable {
+  service: string;
+  /** The version that serves all traffic when no rollout runs; null before the first deploy. */
+  live_version: string | null;
+  /** Traffic weights by version as JSON: [{version, weight}]. */
+  traffic: string;
+  /** normal | maintenance */
+  mode: string;
+  /** A previous colour kept running, idle, as JSON {version, until}; null if none. */
+  idle: string | null;
+  updated_at: string;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  service: string | null;
+  subject: string | null;
+  reason: string | null;
+  data: string;
+}
+
+export interface TokensTable {
+  id: string;
+  name: string;
+  role: string;
+  /** sha256 of the token; the token itself is never stored. */
+  hash: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
