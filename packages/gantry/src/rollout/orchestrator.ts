@@ -1,0 +1,292 @@
+import type { Logger } from "pino";
+import type { AuditLog } from "../audit/index.ts";
+import type { StrategySpec } from "../config/index.ts";
+import { GantryError } from "../errors/index.ts";
+import type { ServiceCatalog } from "../services/index.ts";
+import type { Converger } from "./converger.ts";
+import type { InstanceRecords } from "./instance-records.ts";
+import { planRollout, planSwitchBack, restoreTarget, type Step, steadyTarget } from "./plan.ts";
+import { DeployFailure, RolloutAborted } from "./ports.ts";
+import type { Rollout, RolloutRecords } from "./rollout-records.ts";
+import { runSmokeChecks } from "./smoke.ts";
+
+export interface OrchestratorDeps {
+  catalog: ServiceCatalog;
+  rollouts: RolloutRecords;
+  instances: InstanceRecords;
+  converger: Converger;
+  audit: AuditLog;
+  now: () => Date;
+  log: Logger;
+}
+
+export interface DeployRequest {
+  service: string;
+  version: string;
+  strategy?: StrategySpec | undefined;
+  actor: string;
+  reason?: string | undefined;
+}
+
+const restoreRetryMs = 2000;
+
+/**
+ * Runs rollouts: each is a list of steps persisted before it acts, so a control plane that
+ * dies mid-rollout resumes (or restores) it when it starts again.
+ */
+export class RolloutOrchestrator {
+  readonly #d: OrchestratorDeps;
+  readonly #running = new Map<string, { rolloutId: number; abort: AbortController; done: Promise<void> }>();
+  #stopped = false;
+
+  constructor(deps: OrchestratorDeps) {
+    this.#d = deps;
+  }
+
+  async deploy(request: DeployRequest): Promise<Rollout> {
+    const { catalog, rollouts } = this.#d;
+    const service = await catalog.get(request.service);
+    await catalog.getRelease(service.name, request.version);
+    await this.#refuseIfBusy(service.name);
+    const state = await catalog.state(service.name);
+    if (state.liveVersion === request.version) {
+      throw new GantryError("CONFLICT", `${service.name} ${request.version} is already live; deploy another version`, {
+        field: "version",
+      });
+    }
+    const strategy = request.strategy ?? service.spec.strategy;
+    const steps = planRollout({ from: state.liveVersion, to: request.version, count: service.spec.instances, strategy });
+    const rollout = await rollouts.create({
+      service: service.name,
+      kind: "deploy",
+      fromVersion: state.liveVersion,
+      toVersion: request.version,
+      strategy: strategy.type,
+      steps,
+      actor: request.actor,
+      reason: request.reason ?? null,
+    });
+    await this.#audit(rollout, "rollout.started", { strategy: strategy.type, steps: steps.map((s) => s.description) });
+    this.#launch(rollout);
+    return rollout;
+  }
+
+  /**
+   * Aborts a running rollout (traffic returns to the previous version), or else returns
+   * to the version that was live before the current one: by a switch when that colour is
+   * still running idle, otherwise by a deploy with the service's strategy.
+   */
+  async rollback(request: { service: string; actor: string; reason?: string | undefined }): Promise<Rollout> {
+    const { catalog, rollouts } = this.#d;
+    const service = await catalog.get(request.service);
+    const [active] = await rollouts.active(service.name);
+    if (active) return this.#abort(active, request.actor, request.reason);
+    const state = await catalog.state(service.name);
+    const live = state.liveVersion;
+    const made = live ? await rollouts.lastSucceededTo(service.name, live) : undefined;
+    const previous = made?.fromVersion;
+    if (!live || !previous) {
+      throw new GantryError("NOTHING_TO_ROLL_BACK", `${service.name} has no previous version to roll back to`, {
+        field: "service",
+      });
+    }
+    const count = service.spec.instances;
+    const idleReady =
+      state.idle?.version === previous &&
+      Date.parse(state.idle.until) > this.#d.now().getTime() &&
+      (await this.#d.instances.alive(service.name)).filter((i) => i.version === previous && i.state === "ready").length >= count;
+    const steps: Step[] = idleReady
+      ? planSwitchBack(live, previous, count)
+      : planRollout({ from: live, to: previous, count, strategy: service.spec.strategy });
+    const rollout = await rollouts.create({
+      service: service.name,
+      kind: "rollback",
+      fromVersion: live,
+      toVersion: previous,
+      strategy: idleReady ? "switch" : service.spec.strategy.type,
+      steps,
+      actor: request.actor,
+      reason: request.reason ?? null,
+    });
+    await this.#audit(rollout, "rollback.started", { from: live, to: previous, bySwitch: idleReady });
+    this.#launch(rollout);
+    return rollout;
+  }
+
+  /** Picks up rollouts that were running when the control plane stopped. */
+  async resume(): Promise<void> {
+    for (const rollout of await this.#d.rollouts.active()) {
+      this.#d.log.info({ rollout: rollout.id, status: rollout.status, step: rollout.step }, "resuming rollout");
+      await this.#audit(rollout, "rollout.resumed", { step: rollout.step, status: rollout.status }, "gantry");
+      this.#launch(rollout);
+    }
+  }
+
+  /** Brings services without a running rollout to their steady state (after a restart, or when idle time ends). */
+  async reconcileSteadyState(): Promise<void> {
+    for (const service of await this.#d.catalog.list()) {
+      if (this.#running.has(service.name)) continue;
+      const state = await this.#d.catalog.state(service.name);
+      if (!state.liveVersion) continue;
+      const idleOver = state.idle !== null && Date.parse(state.idle.until) <= this.#d.now().getTime();
+      if (idleOver) await this.#d.catalog.saveState({ ...state, idle: null });
+      try {
+        await this.#d.converger.converge(service.name, steadyTarget(state.liveVersion, service.spec.instances, idleOver ? null : state.idle));
+        if (idleOver) {
+          await this.#d.audit.record({
+            actor: "gantry",
+            action: "idle.stopped",
+            service: service.name,
+            subject: state.idle!.version,
+            reason: "the idle colour's time ran out",
+          });
+        }
+      } catch (error) {
+        this.#d.log.error({ err: error, service: service.name }, "could not bring the service to its steady state");
+      }
+    }
+  }
+
+  isRunning(service: string): boolean {
+    return this.#running.has(service);
+  }
+
+  /** Stops driving rollouts (they stay recorded as running and resume on the next start). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const run of this.#running.values()) run.abort.abort("the control plane is stopping");
+    await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+  }
+
+  async #refuseIfBusy(service: string): Promise<void> {
+    const [active] = await this.#d.rollouts.active(service);
+    if (active) {
+      throw new GantryError(
+        "ROLLOUT_IN_PROGRESS",
+        `${service} is already rolling out ${active.toVersion} (rollout ${active.id}); wait for it, or run \`gantry rollback ${service}\` to abort it`,
+        { field: "service" },
+      );
+    }
+  }
+
+  async #abort(rollout: Rollout, actor: string, reason: string | undefined): Promise<Rollout> {
+    await this.#d.rollouts.update(rollout.id, { abortRequested: true });
+    await this.#audit(rollout, "rollout.abort_requested", {}, actor, reason);
+    this.#running.get(rollout.service)?.abort.abort(`rollback requested by ${actor}${reason ? `: ${reason}` : ""}`);
+    return this.#d.rollouts.get(rollout.id);
+  }
+
+  #launch(rollout: Rollout): void {
+    const abort = new AbortController();
+    if (rollout.abortRequested) abort.abort("rollback requested");
+    const done = this.#drive(rollout.id, abort.signal)
+      .catch((error) => this.#d.log.error({ err: error, rollout: rollout.id }, "rollout driver crashed"))
+      .finally(() => this.#running.delete(rollout.service));
+    this.#running.set(rollout.service, { rolloutId: rollout.id, abort, done });
+  }
+
+  async #drive(id: number, signal: AbortSignal): Promise<void> {
+    let rollout = await this.#d.rollouts.get(id);
+    if (rollout.status === "running") {
+      try {
+        await this.#runSteps(rollout, signal);
+        await this.#succeed(await this.#d.rollouts.get(id));
+        return;
+      } catch (error) {
+        if (this.#stopped) return;
+        await this.#startRestoring(rollout, error);
+      }
+    }
+    rollout = await this.#d.rollouts.get(id);
+    await this.#restore(rollout);
+  }
+
+  async #runSteps(rollout: Rollout, signal: AbortSignal): Promise<void> {
+    for (let index = rollout.step; index < rollout.steps.length; index++) {
+      if (signal.aborted) throw new RolloutAborted(String(signal.reason));
+      const step = rollout.steps[index]!;
+      await this.#d.rollouts.update(rollout.id, { step: index });
+      await this.#audit(rollout, "rollout.step", { step: index, description: step.description }, "gantry");
+      await this.#execute(rollout, step, signal);
+    }
+  }
+
+  async #execute(rollout: Rollout, step: Step, signal: AbortSignal): Promise<void> {
+    switch (step.kind) {
+      case "converge":
+        return this.#d.converger.converge(rollout.service, step.target, signal);
+      case "smoke": {
+        const instances = (await this.#d.instances.alive(rollout.service)).filter(
+          (i) => i.version === step.version && i.state === "ready",
+        );
+        const failures = await runSmokeChecks(instances, step.checks);
+        if (failures.length > 0) throw new DeployFailure(`smoke checks failed: ${failures.join("; ")}`);
+        return;
+      }
+      case "keep-idle": {
+        const state = await this.#d.catalog.state(rollout.service);
+        const until = new Date(this.#d.now().getTime() + step.forMs).toISOString();
+        await this.#d.catalog.saveState({ ...state, idle: { version: step.version, until } });
+        return;
+      }
+    }
+  }
+
+  async #succeed(rollout: Rollout): Promise<void> {
+    const state = await this.#d.catalog.state(rollout.service);
+    const keptIdle = rollout.steps.some((s) => s.kind === "keep-idle") ? state.idle : null;
+    await this.#d.catalog.saveState({
+      ...state,
+      liveVersion: rollout.toVersion,
+      traffic: [{ version: rollout.toVersion, weight: 100 }],
+      mode: "normal",
+      idle: keptIdle,
+    });
+    await this.#d.rollouts.update(rollout.id, { status: "succeeded", step: rollout.steps.length });
+    await this.#audit(rollout, rollout.kind === "rollback" ? "rollback.succeeded" : "rollout.succeeded", {}, "gantry");
+    this.#d.log.info({ rollout: rollout.id, service: rollout.service, version: rollout.toVersion }, "rollout succeeded");
+  }
+
+  async #startRestoring(rollout: Rollout, error: unknown): Promise<void> {
+    const failure =
+      error instanceof DeployFailure
+        ? { reason: error.message, logs: error.logs }
+        : { reason: error instanceof Error ? error.message : String(error) };
+    await this.#d.rollouts.update(rollout.id, { status: "rolling_back", failure });
+    await this.#audit(rollout, "rollout.failed", { failure }, "gantry", failure.reason);
+    this.#d.log.warn({ rollout: rollout.id, reason: failure.reason }, "rollout failed; restoring the previous version");
+  }
+
+  /** Returns traffic to the previous version; retried until it holds, since giving up would leave a half state. */
+  async #restore(rollout: Rollout): Promise<void> {
+    const service = await this.#d.catalog.get(rollout.service);
+    const target = restoreTarget(rollout.fromVersion, service.spec.instances);
+    while (!this.#stopped) {
+      try {
+        await this.#d.converger.converge(rollout.service, target);
+        break;
+      } catch (error) {
+        this.#d.log.error({ err: error, rollout: rollout.id }, "restoring the previous version failed; retrying");
+        await new Promise((r) => setTimeout(r, restoreRetryMs));
+      }
+    }
+    if (this.#stopped) return;
+    const state = await this.#d.catalog.state(rollout.service);
+    await this.#d.catalog.saveState({ ...state, liveVersion: rollout.fromVersion, idle: null });
+    const fresh = await this.#d.rollouts.get(rollout.id);
+    const status = fresh.abortRequested ? "rolled_back" : "failed";
+    await this.#d.rollouts.update(rollout.id, { status });
+    await this.#audit(fresh, "rollout.rolled_back", { status, to: rollout.fromVersion }, "gantry");
+  }
+
+  async #audit(rollout: Rollout, action: string, data: Record<string, unknown>, actor = rollout.actor, reason = rollout.reason) {
+    await this.#d.audit.record({
+      actor,
+      action,
+      service: rollout.service,
+      subject: `rollout/${rollout.id}`,
+      reason,
+      data: { rollout: rollout.id, kind: rollout.kind, from: rollout.fromVersion, to: rollout.toVersion, ...data },
+    });
+  }
+}

@@ -1,0 +1,143 @@
+import type { SmokeCheckSpec, StrategySpec } from "../config/index.ts";
+import type { ServiceMode } from "../router/policy.ts";
+
+import type { TrafficShare } from "../services/index.ts";
+
+export type { TrafficShare };
+
+/**
+ * What a service should look like after a step. Converging to a target is idempotent, so a
+ * control plane that restarts mid-step simply converges to the same target again.
+ */
+export interface Target {
+  /** Instances wanted per version; versions not listed get none. */
+  instances: Record<string, number>;
+  /** Traffic by version, or "by-instances": every ready instance of every listed version alike. */
+  traffic: TrafficShare[] | "by-instances";
+  mode: ServiceMode;
+}
+
+export type Step =
+  | { kind: "converge"; description: string; target: Target }
+  | { kind: "smoke"; description: string; version: string; checks: SmokeCheckSpec[] }
+  | { kind: "keep-idle"; description: string; version: string; forMs: number };
+
+export interface PlanInput {
+  /** The version live now; null on a service's first deploy. */
+  from: string | null;
+  to: string;
+  count: number;
+  strategy: StrategySpec;
+}
+
+export function planRollout(input: PlanInput): Step[] {
+  switch (input.strategy.type) {
+    case "recreate":
+      return planRecreate(input);
+    case "rolling":
+      return planRolling(input, input.strategy.maxSurge, input.strategy.maxUnavailable);
+    case "blue-green":
+      return planBlueGreen(input, input.strategy.smoke, input.strategy.idleFor);
+  }
+}
+
+const all = (version: string): TrafficShare[] => [{ version, weight: 100 }];
+
+function converge(description: string, target: Target): Step {
+  return { kind: "converge", description, target };
+}
+
+/** Stop-and-go: the maintenance page while the old version stops and the new one starts. */
+export function planRecreate({ from, to, count }: PlanInput): Step[] {
+  const finish = converge(`start ${count} × ${to} and send it all traffic`, {
+    instances: { [to]: count },
+    traffic: all(to),
+    mode: "normal",
+  });
+  if (from === null) return [finish];
+  return [
+    converge("show the maintenance page", { instances: { [from]: count }, traffic: all(from), mode: "maintenance" }),
+    converge(`stop ${from}`, { instances: {}, traffic: [], mode: "maintenance" }),
+    finish,
+  ];
+}
+
+/**
+ * Replaces instances in batches: at most count + maxSurge instances exist and at least
+ * count - maxUnavailable are ready at any time; a new instance is healthy before an old
+ * one leaves rotation, because each converge starts (and waits for) before it stops.
+ */
+export function planRolling({ from, to, count }: PlanInput, maxSurge: number, maxUnavailable: number): Step[] {
+  if (from === null || from === to) {
+    return [converge(`start ${count} × ${to}`, { instances: { [to]: count }, traffic: all(to), mode: "normal" })];
+  }
+  const steps: Step[] = [];
+  let old = count;
+  let fresh = 0;
+  const at = (o: number, n: number, description: string) =>
+    steps.push(
+      converge(description, {
+        instances: o > 0 ? { [from]: o, [to]: n } : { [to]: n },
+        traffic: o > 0 ? "by-instances" : all(to),
+        mode: "normal",
+      }),
+    );
+  while (old > 0 || fresh < count) {
+    const up = Math.min(count, count + maxSurge - old);
+    if (up > fresh) {
+      fresh = up;
+      at(old, fresh, `start ${to} (${fresh}/${count})`);
+    }
+    const down = Math.min(old, Math.max(0, count - maxUnavailable - fresh));
+    if (down < old) {
+      old = down;
+      at(old, fresh, `stop ${from} (${count - old}/${count} replaced)`);
+    }
+    if (up <= fresh && down >= old && steps.length > 4 * count + 4) break;
+  }
+  return steps;
+}
+
+/**
+ * The new colour starts beside the live one, passes its smoke checks without traffic, then
+ * takes all traffic in one switch; the old colour stays up, idle, so a rollback is a switch.
+ */
+export function planBlueGreen({ from, to, count }: PlanInput, smoke: SmokeCheckSpec[], idleFor: number): Step[] {
+  const both = (traffic: TrafficShare[]): Target => ({
+    instances: from === null ? { [to]: count } : { [from]: count, [to]: count },
+    traffic,
+    mode: "normal",
+  });
+  const steps: Step[] = [converge(`start ${count} × ${to} beside the live colour`, both(from ? all(from) : []))];
+  if (smoke.length > 0) steps.push({ kind: "smoke", description: `smoke-check ${to}`, version: to, checks: smoke });
+  steps.push(converge(`switch all traffic to ${to}`, both(all(to))));
+  if (from !== null && from !== to) {
+    steps.push({ kind: "keep-idle", description: `keep ${from} idle for rollback`, version: from, forMs: idleFor });
+  }
+  return steps;
+}
+
+/** Where a failed or aborted rollout returns: the previous version with all traffic. */
+export function restoreTarget(from: string | null, count: number): Target {
+  if (from === null) return { instances: {}, traffic: [], mode: "normal" };
+  return { instances: { [from]: count }, traffic: all(from), mode: "normal" };
+}
+
+/** Rollback onto a colour that is still running idle: one switch, then the bad version stops. */
+export function planSwitchBack(current: string, previous: string, count: number): Step[] {
+  return [
+    converge(`switch all traffic back to ${previous}`, {
+      instances: { [previous]: count, [current]: count },
+      traffic: all(previous),
+      mode: "normal",
+    }),
+    converge(`stop ${current}`, { instances: { [previous]: count }, traffic: all(previous), mode: "normal" }),
+  ];
+}
+
+/** The steady state of a service with no rollout running. */
+export function steadyTarget(live: string, count: number, idle: { version: string } | null): Target {
+  const instances: Record<string, number> = { [live]: count };
+  if (idle && idle.version !== live) instances[idle.version] = count;
+  return { instances, traffic: all(live), mode: "normal" };
+}

@@ -1,0 +1,1 @@
+export { type Release, type Service, ServiceCatalog, type ServiceState, type TrafficShare } from "./service-catalog.ts";
