@@ -36,12 +36,19 @@ export interface InstanceStatus {
   startedAt: string | null;
   /** Exit code or signal of the last exit, if it ever exited. */
   lastExit: { code: number | null; signal: string | null; at: string } | null;
+  /** pid of the supervisor holding the instance (the local runtime's shim), if there is one. */
+  shimPid?: number | null;
+  /** While in "backoff": ISO time the next start is due. */
+  nextStartAt?: string | null;
 }
 
 export interface Runtime {
   /** Starts an instance (a crash later restarts it with backoff). Resolves once it was spawned. */
   start(spec: InstanceSpec): Promise<InstanceStatus>;
-  /** SIGTERM, then SIGKILL after the stop timeout; resolves when every process of it is gone. */
+  /**
+   * SIGTERM, then SIGKILL after the stop timeout; resolves when every process of it is gone.
+   * Idempotent: stopping an unknown or already stopped instance resolves.
+   */
   stop(id: string): Promise<void>;
   /** Every instance this runtime knows, including ones adopted from before a restart. */
   list(): Promise<InstanceStatus[]>;
