@@ -7,3 +7,4 @@ export { planRollout, type Step, type Target } from "./plan.ts";
 export { DeployFailure, type HealthStatus, type HealthWatcher } from "./ports.ts";
 export { finishedStatuses, type Rollout, type RolloutFailure, RolloutRecords, type RolloutStatus } from "./rollout-records.ts";
 export { TrafficController } from "./traffic-controller.ts";
+export { type InstanceReport, type RolloutSummary, type ServiceReport, type StatusDeps, statusReport, summarizeRollout } from "./status-report.ts";

@@ -1,0 +1,19 @@
+import type { AuditLog } from "../audit/index.ts";
+import type { TokenService } from "../auth/index.ts";
+import type { InstanceRecords, RolloutOrchestrator, RolloutRecords, StatusDeps } from "../rollout/index.ts";
+import type { Runtime } from "../runtime/runtime.ts";
+import type { ReleaseIntake, ServiceCatalog } from "../services/index.ts";
+
+/** The feature services the API's routes call; built once in main.ts. */
+export interface ApiContext extends StatusDeps {
+  catalog: ServiceCatalog;
+  rollouts: RolloutRecords;
+  instances: InstanceRecords;
+  orchestrator: RolloutOrchestrator;
+  intake: ReleaseIntake;
+  audit: AuditLog;
+  tokens: TokenService;
+  runtime: Runtime;
+  /** Prometheus text of the control plane and the router. */
+  metrics: () => Promise<string>;
+}

@@ -1,0 +1,14 @@
+import type { RouteDef } from "./route.ts";
+import type { ApiContext } from "./context.ts";
+import { adminRoutes } from "./routes/admin-routes.ts";
+import { serviceRoutes } from "./routes/service-routes.ts";
+
+export type { ApiContext } from "./context.ts";
+export { type ApiOptions, createApi } from "./create-api.ts";
+export { openApiDocument } from "./openapi.ts";
+export type { RouteDef } from "./route.ts";
+
+/** Every route of the API. */
+export function apiRoutes(ctx: ApiContext): RouteDef[] {
+  return [...serviceRoutes(ctx), ...adminRoutes(ctx)];
+}

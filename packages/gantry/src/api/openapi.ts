@@ -1,0 +1,74 @@
+import { z } from "zod";
+import type { RouteDef } from "./route.ts";
+
+const errorSchema = {
+  type: "object",
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message"],
+      properties: { code: { type: "string" }, message: { type: "string" }, field: { type: "string" }, details: {} },
+    },
+  },
+};
+
+/** The OpenAPI 3.1 document of the API, generated from the same schemas that validate requests. */
+export function openApiDocument(routes: RouteDef[], version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const path = r.url.replace(/:([A-Za-z]+)/g, "{$1}");
+    paths[path] ??= {};
+    paths[path][r.method.toLowerCase()] = operation(r);
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Gantry API",
+      version,
+      description: "Every call needs `Authorization: Bearer <token>`; roles: viewer (read), deployer (deploy), admin (everything).",
+    },
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      schemas: { Error: errorSchema },
+    },
+    security: [{ bearer: [] }],
+    paths,
+  };
+}
+
+function operation(r: RouteDef): Record<string, unknown> {
+  const parameters = [...schemaParameters(r.params, "path"), ...schemaParameters(r.query, "query")];
+  const op: Record<string, unknown> = {
+    summary: r.summary,
+    tags: [r.tag],
+    "x-gantry-role": { read: "viewer", deploy: "deployer", admin: "admin" }[r.permission],
+    parameters,
+    responses: {
+      [String(r.status ?? 200)]: { description: "OK" },
+      default: { description: "Error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+    },
+  };
+  if (r.body) {
+    op.requestBody = { required: true, content: { "application/json": { schema: toSchema(r.body) } } };
+  } else if (r.rawBody) {
+    op.requestBody = { required: true, content: { [r.rawBody]: { schema: { type: "string", format: "binary" } } } };
+  }
+  return op;
+}
+
+function schemaParameters(schema: z.ZodType | undefined, where: "path" | "query"): unknown[] {
+  if (!schema) return [];
+  const json = toSchema(schema) as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: where,
+    required: where === "path" || (json.required ?? []).includes(name),
+    schema: s,
+  }));
+}
+
+function toSchema(schema: z.ZodType): unknown {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  return rest;
+}
