@@ -127,8 +127,10 @@ class InstanceShim {
   #onExit(child: ChildProcess, startedAt: number, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.#child !== child) return;
     const lastExit = { code, signal, at: new Date().toISOString() };
+    const how = signal ? `signal ${signal}` : `code ${code}`;
     if (this.#stopping) {
       this.#record.lastExit = lastExit;
+      this.#note(`exited with ${how}`);
       return;
     }
     // Leftovers of a crashed instance would hold its port and block the restart.
@@ -136,7 +138,6 @@ class InstanceShim {
     const uptimeMs = Date.now() - startedAt;
     this.#crashes = crashesAfterExit(this.#crashes, uptimeMs, this.#config.backoff);
     const delayMs = restartDelayMs(this.#crashes, this.#config.backoff);
-    const how = signal ? `signal ${signal}` : `code ${code}`;
     this.#note(`exited with ${how} after ${(uptimeMs / 1000).toFixed(1)} s; restarting in ${delayMs} ms`);
     this.#save({
       state: "backoff",
