@@ -30,7 +30,8 @@ class InstanceShim {
   readonly #log: RotatingLog;
   readonly #record: InstanceRecord;
   #child: ChildProcess | null = null;
-  #childExited: Promise<void> = Promise.resolve();
+  /** Settles once the current child exited and its output pipes were drained. */
+  #childDone: Promise<void> = Promise.resolve();
   #crashes = 0;
   #restartTimer: NodeJS.Timeout | undefined;
   #stopping = false;
@@ -67,8 +68,9 @@ class InstanceShim {
     this.#save({ state: "stopping", nextStartAt: null });
     const child = this.#record.child;
     if (child !== null) await this.#stopGroup(child.pid, signal);
-    // Let the exit handler record how it ended; bounded in case the leader escaped us.
-    await Promise.race([this.#childExited, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+    // Let the exit handler record how it ended and the last output reach the log; bounded
+    // because a process that left the group could hold the pipes open.
+    await Promise.race([this.#childDone, new Promise((resolve) => setTimeout(resolve, 1_000))]);
     this.#save({ state: "stopped", child: null, nextStartAt: null });
     this.#note("stopped");
     this.#log.close();
@@ -99,13 +101,11 @@ class InstanceShim {
     });
     this.#child = child;
     const startedAt = Date.now();
-    child.stdout?.on("data", (chunk: Buffer) => this.#log.write(chunk));
-    child.stderr?.on("data", (chunk: Buffer) => this.#log.write(chunk));
-    this.#childExited = new Promise((resolve) => {
-      child.once("exit", (code, signal) => {
-        this.#onExit(child, startedAt, code, signal);
-        resolve();
-      });
+    child.stdout?.on("data", (chunk: Buffer) => this.#output(chunk));
+    child.stderr?.on("data", (chunk: Buffer) => this.#output(chunk));
+    child.once("exit", (code, signal) => this.#onExit(child, startedAt, code, signal));
+    this.#childDone = new Promise((resolve) => {
+      child.once("close", () => resolve());
       // Spawn failures (bad cwd, no /bin/sh) emit only "error": treat them as an exit.
       child.once("error", (error) => {
         if (child.pid !== undefined) return;
@@ -163,12 +163,30 @@ class InstanceShim {
 
   /** Gantry's own lines go into the instance log, where whoever reads it needs them. */
   #note(message: string): void {
-    this.#log.write(`[gantry] ${new Date().toISOString()} ${message}\n`);
+    this.#output(`[gantry] ${new Date().toISOString()} ${message}\n`);
+  }
+
+  /** A full or broken disk loses log lines; it must not take the instance down with it. */
+  #output(chunk: Buffer | string): void {
+    try {
+      this.#log.write(chunk);
+    } catch (error) {
+      this.#complain("log write failed", error);
+    }
   }
 
   #save(changes: Partial<InstanceRecord>): void {
     Object.assign(this.#record, changes, { updatedAt: new Date().toISOString() });
-    writeJsonAtomic(this.#paths.state, this.#record);
+    try {
+      writeJsonAtomic(this.#paths.state, this.#record);
+    } catch (error) {
+      // Keep supervising with a stale state file rather than kill a working instance.
+      this.#complain("state write failed", error);
+    }
+  }
+
+  #complain(what: string, error: unknown): void {
+    process.stderr.write(`${new Date().toISOString()} ${what}: ${(error as Error)?.message ?? error}\n`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { mkdirSync, rmSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { groupMembers, isAlive } from "./process-table.ts";
 import { createSandbox, eventually, getJson, type Sandbox } from "./test-support.ts";
@@ -125,6 +126,23 @@ describe("LocalRuntime", () => {
     await runtime.stop(spec.id);
     expect(gone(shimPid!)).toBe(true);
     expect(await runtime.status(spec.id)).toBeNull();
+  });
+
+  it("keeps retrying, and can still be stopped, when its working directory disappears", async () => {
+    const cwd = `${sandbox.dir}/release-gone`;
+    mkdirSync(cwd);
+    const runtime = sandbox.runtime({ backoff: { initialMs: 50, maxMs: 100 } });
+    const spec = await sandbox.spec({ cwd, command: "sleep 0.1; exit 1" });
+    const { shimPid } = await runtime.start(spec);
+    rmSync(cwd, { recursive: true });
+
+    await eventually(
+      () => runtime.logs(spec.id),
+      (log) => log.includes("could not start"),
+    );
+    expect((await runtime.status(spec.id))?.state).toBe("backoff");
+    await runtime.stop(spec.id);
+    expect(gone(shimPid!)).toBe(true);
   });
 
   it("refuses a second start of a running id and rejects bad specs naming the field", async () => {

@@ -17,7 +17,7 @@ import {
   writeJsonAtomic,
 } from "./instance-files.ts";
 import { followLog, tailLog } from "./log-reader.ts";
-import { groupAlive, isAlive, ownsGroup, signalGroup, waitUntil } from "./process-table.ts";
+import { groupAlive, isAlive, ownsGroup, signalGroup, signalProcess, waitUntil } from "./process-table.ts";
 import { DEFAULT_BACKOFF } from "./restart-backoff.ts";
 import type { InstanceSpec, InstanceStatus, Runtime } from "./runtime.ts";
 
@@ -87,11 +87,11 @@ export class LocalRuntime implements Runtime {
     const record = readJson<InstanceRecord>(paths.state);
     if (record === null) return;
     if (isAlive(record.shim)) {
-      process.kill(record.shim.pid, "SIGTERM");
+      signalProcess(record.shim.pid, "SIGTERM");
       const budget = record.spec.stopTimeoutMs + SHIM_STOP_GRACE_MS;
       if (!(await waitUntil(() => !isAlive(record.shim), budget))) {
         // A wedged shim must not keep the instance alive: take both down hard.
-        process.kill(record.shim.pid, "SIGKILL");
+        signalProcess(record.shim.pid, "SIGKILL");
         await waitUntil(() => !isAlive(record.shim), 2_000);
       }
     }
@@ -204,7 +204,7 @@ export class LocalRuntime implements Runtime {
       return failure !== null || (record !== null && record.shim.pid === shim.pid);
     };
     if (!(await waitUntil(reported, this.#startTimeoutMs)) || record === null) {
-      if (shim.pid !== undefined && failure === null) process.kill(shim.pid, "SIGKILL");
+      if (shim.pid !== undefined && failure === null) signalProcess(shim.pid, "SIGKILL");
       const shimLog = await tailLog(paths.shimLog, "", 2_000);
       throw new GantryError("INTERNAL", `Could not start instance "${id}": ${failure ?? "shim timed out"}.`, {
         details: { shimLog },

@@ -95,6 +95,15 @@ export function groupAlive(pgid: number): boolean {
   return groupMembers(pgid).length > 0;
 }
 
+/** Signals one process, never throwing: it may have exited since it was last seen alive. */
+export function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // ESRCH: already gone.
+  }
+}
+
 /**
  * Signals a whole process group, never throwing: the group may have just died.
  * The caller must have checked the group is ours (see `ownsGroup`).
