@@ -27,9 +27,16 @@ export class AuditLog {
   readonly #db: Kysely<Database>;
   readonly #now: () => Date;
 
+  readonly #listeners: ((event: AuditEvent) => void)[] = [];
+
   constructor(db: Kysely<Database>, now: () => Date = () => new Date()) {
     this.#db = db;
     this.#now = now;
+  }
+
+  /** Called after each event is stored (e.g. to print it on the console of `gantry up`). */
+  onRecord(listener: (event: AuditEvent) => void): void {
+    this.#listeners.push(listener);
   }
 
   async record(event: NewAuditEvent): Promise<AuditEvent> {
@@ -43,7 +50,9 @@ export class AuditLog {
       data: JSON.stringify(event.data ?? {}),
     };
     const { id } = await this.#db.insertInto("audit_events").values(row).returning("id").executeTakeFirstOrThrow();
-    return { ...row, id: Number(id), data: event.data ?? {} };
+    const stored = { ...row, id: Number(id), data: event.data ?? {} };
+    for (const listener of this.#listeners) listener(stored);
+    return stored;
   }
 
   async query(query: AuditQuery = {}): Promise<AuditEvent[]> {

@@ -35,6 +35,7 @@ export interface ConfigOverrides {
   apiPort?: number | undefined;
   routerHost?: string | undefined;
   routerPort?: number | undefined;
+  routerAdminPort?: number | undefined;
 }
 
 /** defaults ← gantry.yaml ← environment ← command-line flags, validated again, then frozen. */

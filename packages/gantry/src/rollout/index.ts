@@ -8,3 +8,5 @@ export { DeployFailure, type HealthStatus, type HealthWatcher } from "./ports.ts
 export { finishedStatuses, type Rollout, type RolloutFailure, RolloutRecords, type RolloutStatus } from "./rollout-records.ts";
 export { TrafficController } from "./traffic-controller.ts";
 export { type InstanceReport, type RolloutSummary, type ServiceReport, type StatusDeps, statusReport, summarizeRollout } from "./status-report.ts";
+export { MonitoredHealth } from "./monitored-health.ts";
+export { adoptInstances } from "./adopt.ts";

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/index.ts";
-import type { StrategySpec } from "../config/index.ts";
+import { type StrategySpec, type StrategyType, strategySpec } from "../config/index.ts";
 import { GantryError } from "../errors/index.ts";
 import type { ServiceCatalog } from "../services/index.ts";
 import type { Converger } from "./converger.ts";
@@ -23,7 +23,8 @@ export interface OrchestratorDeps {
 export interface DeployRequest {
   service: string;
   version: string;
-  strategy?: StrategySpec | undefined;
+  /** A full strategy, or a name: the service's own parameters when it uses that strategy, else the defaults. */
+  strategy?: StrategySpec | StrategyType | undefined;
   actor: string;
   reason?: string | undefined;
 }
@@ -54,7 +55,7 @@ export class RolloutOrchestrator {
         field: "version",
       });
     }
-    const strategy = request.strategy ?? service.spec.strategy;
+    const strategy = resolveStrategy(service.spec.strategy, request.strategy);
     const steps = planRollout({ from: state.liveVersion, to: request.version, count: service.spec.instances, strategy });
     const rollout = await rollouts.create({
       service: service.name,
@@ -289,4 +290,10 @@ export class RolloutOrchestrator {
       data: { rollout: rollout.id, kind: rollout.kind, from: rollout.fromVersion, to: rollout.toVersion, ...data },
     });
   }
+}
+
+function resolveStrategy(own: StrategySpec, requested: StrategySpec | StrategyType | undefined): StrategySpec {
+  if (requested === undefined) return own;
+  if (typeof requested !== "string") return requested;
+  return own.type === requested ? own : strategySpec.parse({ type: requested });
 }

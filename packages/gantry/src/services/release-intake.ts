@@ -33,17 +33,27 @@ export class ReleaseIntake {
   }
 
   async accept(upload: ReleaseUpload): Promise<{ release: Release; created: boolean }> {
-    const { catalog } = this.#d;
-    await catalog.get(upload.service);
+    await this.#d.catalog.get(upload.service);
     const staging = await mkdtemp(join(this.#d.dataDir, "upload-"));
     try {
       const artifactPath = join(staging, "release.tar.gz");
       await writeFile(artifactPath, upload.archive);
+      return await this.acceptPath({ ...upload, artifactPath });
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  /** The same from a directory or archive on this machine (the demo's release). */
+  async acceptPath(upload: Omit<ReleaseUpload, "archive"> & { artifactPath: string }): Promise<{ release: Release; created: boolean }> {
+    const { catalog } = this.#d;
+    await catalog.get(upload.service);
+    {
       const imported = await this.#d.importRelease({
         dataDir: this.#d.dataDir,
         service: upload.service,
         version: upload.version,
-        artifactPath,
+        artifactPath: upload.artifactPath,
       });
       const existing = await catalog.findRelease(upload.service, upload.version);
       if (existing) return { release: this.#sameOrRefuse(existing, imported.checksum, upload.env), created: false };
@@ -67,8 +77,6 @@ export class ReleaseIntake {
         data: { version: upload.version, checksum: release.checksum, files: release.files, bytes: release.bytes, envKeys: Object.keys(upload.env) },
       });
       return { release, created: true };
-    } finally {
-      await rm(staging, { recursive: true, force: true });
     }
   }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { envMap, parseOrThrow, serviceName, serviceSpec, strategySpec, versionName } from "../../config/index.ts";
+import { envMap, parseOrThrow, serviceName, serviceSpec, strategySpec, strategyTypes, versionName } from "../../config/index.ts";
 import { GantryError } from "../../errors/index.ts";
 import { statusReport, summarizeRollout } from "../../rollout/index.ts";
 import type { ApiContext } from "../context.ts";
@@ -92,7 +92,14 @@ export function serviceRoutes(ctx: ApiContext): RouteDef[] {
       tag: "rollouts",
       summary: "Deploy an uploaded release with the service's strategy or another",
       params: serviceParams,
-      body: z.object({ version: versionName, strategy: strategySpec.optional(), reason: z.string().max(2000).optional() }).strict(),
+      body: z
+        .object({
+          version: versionName,
+          /** A strategy name (the service's parameters if it uses that strategy, else defaults) or a full strategy. */
+          strategy: z.union([z.enum(strategyTypes), strategySpec]).optional(),
+          reason: z.string().max(2000).optional(),
+        })
+        .strict(),
       status: 202,
       handler: async ({ params, body, principal }) => {
         const rollout = await ctx.orchestrator.deploy({ service: params.service, ...body, actor: principal.name });

@@ -1,0 +1,52 @@
+import type { ServiceReport } from "../../rollout/index.ts";
+import { resolveClient } from "../api-client.ts";
+import { clientHelp, clientOptions, type Command } from "../command.ts";
+import { printJson, table } from "../render.ts";
+
+export const status: Command = {
+  name: "status",
+  usage: "gantry status [SERVICE] [--json]",
+  summary: "live versions, traffic, instances and rollouts under way",
+  help: `Shows, per service, the build version that serves traffic, how traffic is split, each
+instance (version, port, state, health, restarts) and the rollout under way or the last one.
+
+  --json   {"services": [ServiceReport]} as documented in docs/cli.md
+${clientHelp}`,
+  options: clientOptions,
+  async run(values, positionals) {
+    const client = resolveClient({ dataDir: values["data-dir"] as string | undefined, api: values.api as string | undefined });
+    const [only] = positionals;
+    const services = only
+      ? [(await client.request<{ status: ServiceReport }>("GET", `/api/v1/services/${encodeURIComponent(only)}`)).status]
+      : (await client.request<{ services: ServiceReport[] }>("GET", "/api/v1/status")).services;
+    if (values.json) {
+      printJson({ services });
+      return 0;
+    }
+    if (services.length === 0) process.stdout.write("no services declared\n");
+    for (const s of services) process.stdout.write(`${renderService(s)}\n\n`);
+    return 0;
+  },
+};
+
+function renderService(s: ServiceReport): string {
+  const traffic =
+    s.traffic === "by-instances"
+      ? "spread over every ready instance"
+      : s.traffic.map((t) => `${t.version} ${t.weight}%`).join(", ") || "none";
+  const lines = [
+    `${s.service}: live ${s.liveVersion ?? "(nothing deployed)"}   mode ${s.mode}   traffic ${traffic}`,
+  ];
+  if (s.idle) lines.push(`  idle colour ${s.idle.version} kept for rollback until ${s.idle.until}`);
+  const r = s.rollout ?? s.lastRollout;
+  if (r) {
+    const state = s.rollout ? `step ${r.step}/${r.steps}: ${r.stepDescription ?? ""}` : `finished ${r.finishedAt ?? ""}`;
+    lines.push(`  ${s.rollout ? "rollout" : "last rollout"} ${r.id} (${r.kind}, ${r.strategy}) ${r.from ?? "-"} → ${r.to}: ${r.status}, ${state}`);
+    if (r.failure) lines.push(`  reason: ${r.failure}`);
+  }
+  if (s.instances.length > 0) {
+    const rows = s.instances.map((i) => [i.id, i.version, i.port, i.state, i.health, i.pid, i.restarts]);
+    lines.push(table(["INSTANCE", "VERSION", "PORT", "STATE", "HEALTH", "PID", "RESTARTS"], rows).replace(/^/gm, "  "));
+  }
+  return lines.join("\n");
+}

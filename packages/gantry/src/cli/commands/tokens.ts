@@ -1,0 +1,46 @@
+import type { CreatedToken, Principal } from "../../auth/index.ts";
+import { GantryError } from "../../errors/index.ts";
+import { resolveClient } from "../api-client.ts";
+import { clientHelp, clientOptions, type Command, requirePositional } from "../command.ts";
+import { printJson, table } from "../render.ts";
+
+export const tokens: Command = {
+  name: "tokens",
+  usage: "gantry tokens create --role viewer|deployer|admin [--name NAME] | list | revoke ID",
+  summary: "API tokens and their roles (admin only)",
+  help: `Roles: viewer reads everything; deployer also deploys and rolls back; admin also manages
+tokens. A new token is printed once; Gantry keeps only its hash.
+
+  create --role R [--name N]   print a new token (with --json: its id, name and role too)
+  list                         names, roles and ids
+  revoke ID                    the token stops working at once
+${clientHelp}`,
+  options: { ...clientOptions, role: { type: "string" }, name: { type: "string" } },
+  async run(values, positionals) {
+    const client = resolveClient({ dataDir: values["data-dir"] as string | undefined, api: values.api as string | undefined });
+    const action = requirePositional(tokens, positionals, 0, "create|list|revoke");
+    if (action === "create") {
+      if (!values.role) throw new GantryError("BAD_REQUEST", "--role is required: viewer, deployer or admin", { field: "role" });
+      const created = await client.request<CreatedToken>("POST", "/api/v1/tokens", {
+        name: values.name ?? `${values.role}-token`,
+        role: values.role,
+      });
+      if (values.json) printJson(created);
+      else process.stdout.write(`${created.token}\n`);
+      return 0;
+    }
+    if (action === "list") {
+      const { tokens: list } = await client.request<{ tokens: Principal[] }>("GET", "/api/v1/tokens");
+      if (values.json) printJson({ tokens: list });
+      else process.stdout.write(`${table(["ID", "NAME", "ROLE"], list.map((t) => [t.tokenId, t.name, t.role]))}\n`);
+      return 0;
+    }
+    if (action === "revoke") {
+      const id = requirePositional(tokens, positionals, 1, "ID");
+      await client.request("DELETE", `/api/v1/tokens/${encodeURIComponent(id)}`);
+      process.stdout.write(`revoked ${id}\n`);
+      return 0;
+    }
+    throw new GantryError("BAD_REQUEST", `unknown action "${action}"\nusage: ${tokens.usage}`);
+  },
+};

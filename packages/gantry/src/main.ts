@@ -1,0 +1,151 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import pino, { type Logger } from "pino";
+import { apiRoutes, createApi } from "./api/index.ts";
+import { AuditLog, type AuditEvent } from "./audit/index.ts";
+import { TokenService } from "./auth/index.ts";
+import { type ConfigOverrides, type GantryConfig, loadConfigFile, resolveConfig } from "./config/index.ts";
+import { controlPlaneMetrics } from "./metrics/index.ts";
+import { importRelease } from "./releases/index.ts";
+import {
+  adoptInstances,
+  Converger,
+  InstanceRecords,
+  MonitoredHealth,
+  RolloutOrchestrator,
+  RolloutRecords,
+  syncHealthToTraffic,
+  TrafficController,
+} from "./rollout/index.ts";
+import { connectRouter, type RouterConnection } from "./router-link.ts";
+import { allocatePort, LocalRuntime } from "./runtime/index.ts";
+import { ReleaseIntake, ServiceCatalog } from "./services/index.ts";
+import { openSqliteStore } from "./store/index.ts";
+import { declareDemo, deployDemoIfNothingLive } from "./demo.ts";
+
+export interface StartOptions {
+  dataDir: string;
+  /** gantry.yaml; when absent, ./gantry.yaml is read if it exists. */
+  configPath?: string | undefined;
+  overrides?: ConfigOverrides;
+  demo?: boolean;
+  /** Where log lines go; defaults to DATA/gantry.log. */
+  logDestination?: string;
+  /** Called with every audit event (the console of `gantry up` prints them). */
+  onEvent?: (event: AuditEvent) => void;
+  version?: string;
+}
+
+export interface Gantry {
+  apiUrl: string;
+  routerUrl: string;
+  dataDir: string;
+  config: Readonly<GantryConfig>;
+  log: Logger;
+  /** Ctrl-C: stops instances, the router and the control plane; nothing is left running. */
+  shutdown(): Promise<void>;
+  /** Stops only the control plane; the router and instances keep serving (used by tests of restarts). */
+  detach(): Promise<void>;
+}
+
+/** The composition root: config → store → services → router, runtime, API and loops. */
+export async function startGantry(options: StartOptions): Promise<Gantry> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const configPath = options.configPath ?? (existsSync("gantry.yaml") ? "gantry.yaml" : undefined);
+  const config = resolveConfig(configPath ? loadConfigFile(configPath) : undefined, process.env, options.overrides ?? {});
+  const log = pino({ level: process.env.GANTRY_LOG_LEVEL ?? "info", redact: ["req.headers.authorization", "token"] }, pino.destination({ dest: options.logDestination ?? `${dataDir}/gantry.log`, mkdir: true, sync: false }));
+  const now = () => new Date();
+
+  const store = await openSqliteStore(`${dataDir}/gantry.db`);
+  const tokens = new TokenService(store.db, now);
+  await tokens.ensureLocalAdminToken(dataDir);
+  const audit = new AuditLog(store.db, now);
+  if (options.onEvent) audit.onRecord(options.onEvent);
+  const catalog = new ServiceCatalog(store.db, now);
+  for (const [name, spec] of Object.entries(config.services)) {
+    if (await catalog.put(name, spec, "config")) {
+      await audit.record({ actor: "gantry.yaml", action: "service.declared", service: name, data: { spec } });
+    }
+  }
+  if (options.demo) await declareDemo({ dataDir, catalog, audit });
+
+  const runtime = new LocalRuntime({ dataDir });
+  const router: RouterConnection = await connectRouter({ dataDir, server: config.server, log });
+  const health = new MonitoredHealth();
+  const instances = new InstanceRecords(store.db, now);
+  const rollouts = new RolloutRecords(store.db, now);
+  const traffic = new TrafficController({ catalog, instances, health, router: router.admin, log });
+  const converger = new Converger({ catalog, instances, runtime, health, router: router.admin, traffic, allocatePort, now, log });
+  const orchestrator = new RolloutOrchestrator({ catalog, rollouts, instances, converger, audit, now, log });
+  const intake = new ReleaseIntake({ dataDir, catalog, audit, importRelease, now });
+
+  await adoptInstances({ runtime, instances, catalog, health, log });
+  syncHealthToTraffic(health, instances, traffic, log);
+  await traffic.attach();
+  await traffic.publish();
+  router.onRestart(() => traffic.publish());
+
+  const metrics = controlPlaneMetrics({ catalog, instances, health, routerMetrics: () => router.admin.metrics() });
+  const api = createApi({
+    routes: apiRoutes({ catalog, rollouts, instances, orchestrator, intake, audit, tokens, runtime, health, metrics }),
+    tokens,
+    log,
+    version: options.version ?? "0.1.0",
+    tokenFile: `${dataDir}/token`,
+  });
+  await api.listen({ host: config.server.apiHost, port: config.server.apiPort });
+  const address = api.server.address();
+  const apiPort = typeof address === "object" && address ? address.port : config.server.apiPort;
+  const apiUrl = `http://${urlHost(config.server.apiHost)}:${apiPort}`;
+  writeFileSync(`${dataDir}/api.json`, `${JSON.stringify({ url: apiUrl, pid: process.pid })}\n`);
+
+  await orchestrator.resume();
+  void orchestrator.reconcileSteadyState().then(async () => {
+    if (options.demo) await deployDemoIfNothingLive({ dataDir, catalog, intake, orchestrator, log });
+  });
+  const janitor = setInterval(() => {
+    void orchestrator.reconcileSteadyState();
+    void instances.prune();
+  }, 5000);
+
+  let closing: Promise<void> | undefined;
+  const stopControlPlane = async () => {
+    clearInterval(janitor);
+    router.close();
+    await orchestrator.stop();
+    await api.close();
+    health.stop();
+  };
+  return {
+    apiUrl,
+    routerUrl: `http://${urlHost(config.server.routerHost)}:${router.port}`,
+    dataDir,
+    config,
+    log,
+    shutdown() {
+      closing ??= (async () => {
+        await stopControlPlane();
+        const alive = await instances.alive();
+        await Promise.all(alive.map((i) => runtime.stop(i.id).catch(() => undefined)));
+        for (const i of alive) await instances.setState(i.id, "stopped");
+        await router.stopProcess();
+        await store.close();
+        log.flush();
+      })();
+      return closing;
+    },
+    detach() {
+      closing ??= (async () => {
+        await stopControlPlane();
+        await store.close();
+        log.flush();
+      })();
+      return closing;
+    },
+  };
+}
+
+function urlHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}

@@ -1,0 +1,1 @@
+export { controlPlaneMetrics, type MetricsDeps } from "./control-plane-metrics.ts";
