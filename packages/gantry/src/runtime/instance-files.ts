@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { GantryError } from "../errors/index.ts";
 import type { ProcessIdentity } from "./process-table.ts";
 import type { InstanceSpec, InstanceState, InstanceStatus } from "./runtime.ts";
 
@@ -68,7 +69,20 @@ export function instancesDir(dataDir: string): string {
   return join(dataDir, "instances");
 }
 
+/** Refuses ids that are not plain names, so no id can reach outside the instances dir. */
+export function assertValidInstanceId(id: string): void {
+  if (isValidInstanceId(id)) return;
+  throw new GantryError(
+    "BAD_REQUEST",
+    `Instance id "${id}" must be 1-128 letters, digits, ".", "_" or "-".`,
+    {
+      field: "id",
+    },
+  );
+}
+
 export function instancePaths(dataDir: string, id: string): InstancePaths {
+  assertValidInstanceId(id);
   return pathsIn(join(instancesDir(dataDir), id));
 }
 

@@ -151,6 +151,7 @@ describe("LocalRuntime", () => {
     await runtime.start(spec);
     await expect(runtime.start(spec)).rejects.toMatchObject({ code: "CONFLICT", field: "id" });
     await expect(runtime.start({ ...spec, id: "../etc" })).rejects.toMatchObject({ field: "id" });
+    await expect(runtime.stop("../../etc")).rejects.toMatchObject({ code: "BAD_REQUEST", field: "id" });
     await expect(runtime.start({ ...spec, id: "x", cwd: "/nope" })).rejects.toMatchObject({ field: "cwd" });
     await expect(runtime.start({ ...spec, id: "x", port: 0 })).rejects.toMatchObject({ field: "port" });
   });

@@ -1,14 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, rmSync, statSync } from "node:fs";
+import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GantryError } from "../errors/index.ts";
 import { baseEnv } from "./instance-env.ts";
 import {
+  assertValidInstanceId,
   type BackoffPolicy,
   ensureDir,
   type InstanceRecord,
   instancePaths,
-  isValidInstanceId,
   listInstanceIds,
   readJson,
   removeFile,
@@ -36,7 +37,8 @@ export interface LocalRuntimeOptions {
   followPollMs?: number;
 }
 
-const SHIM_SCRIPT = fileURLToPath(new URL("./instance-shim.ts", import.meta.url));
+/** Beside this file, with the same extension: .ts from source, .js once Gantry is built. */
+const SHIM_SCRIPT = fileURLToPath(new URL(`./instance-shim${extname(import.meta.url)}`, import.meta.url));
 const DEFAULT_TAIL_BYTES = 64 * 1024;
 /** Time a shim gets beyond the instance's stop timeout to SIGKILL, reap and write its state. */
 const SHIM_STOP_GRACE_MS = 8_000;
@@ -143,7 +145,7 @@ export class LocalRuntime implements Runtime {
 
   #knownPaths(id: string) {
     const paths = instancePaths(this.#dataDir, id);
-    if (!isValidInstanceId(id) || !existsSync(paths.dir)) {
+    if (!existsSync(paths.dir)) {
       throw new GantryError("NOT_FOUND", `No instance "${id}" in ${this.#dataDir}.`, { field: "id" });
     }
     return paths;
@@ -223,9 +225,7 @@ async function stopGroup(pgid: number, stopTimeoutMs: number): Promise<void> {
 
 function validateSpec(spec: InstanceSpec): void {
   const bad = (field: string, message: string) => new GantryError("BAD_REQUEST", message, { field });
-  if (!isValidInstanceId(spec.id)) {
-    throw bad("id", `Instance id "${spec.id}" must be 1-128 letters, digits, ".", "_" or "-".`);
-  }
+  assertValidInstanceId(spec.id);
   if (spec.command.trim() === "") throw bad("command", `Instance "${spec.id}" has an empty command.`);
   if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) {
     throw bad("port", `Port ${spec.port} of instance "${spec.id}" must be an integer from 1 to 65535.`);
