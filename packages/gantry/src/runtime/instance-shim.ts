@@ -54,6 +54,8 @@ class InstanceShim {
   }
 
   run(): void {
+    // What `ps` shows: the instance, not a node command line.
+    process.title = `gantry-shim ${this.#config.spec.id}`;
     for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => void this.stop(signal));
     // No terminal to hang up on; a stray SIGHUP must not take the instance down.
     process.on("SIGHUP", () => {});

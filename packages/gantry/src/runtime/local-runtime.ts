@@ -185,6 +185,8 @@ export class LocalRuntime implements Runtime {
       // detached + stdio on a file: its own session, nothing tying it to our lifetime.
       const shim = spawn(this.#nodePath, [SHIM_SCRIPT, paths.dir], {
         detached: true,
+        // Not our cwd: a long-lived process should not pin a directory someone may delete or unmount.
+        cwd: paths.dir,
         stdio: ["ignore", shimLog, shimLog],
         env: baseEnv(process.env),
       });
