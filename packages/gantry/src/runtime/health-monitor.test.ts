@@ -80,6 +80,21 @@ describe("HealthMonitor", () => {
     ]);
   });
 
+  it("keeps an adopted instance seeded as healthy in rotation until probes fail", async () => {
+    const app = await switchableServer();
+    const changes: [string, HealthStatus][] = [];
+    const monitor = monitorRecording(changes);
+    monitor.watch({ instanceId: "adopted", port: app.port, path: "/" }, "healthy");
+    expect(monitor.status("adopted")).toBe("healthy");
+    await monitor.probeAll();
+    await monitor.probeAll();
+    expect(changes).toEqual([]);
+    app.setHealthy(false);
+    await monitor.probeAll();
+    await monitor.probeAll();
+    expect(changes).toEqual([["adopted", "unhealthy"]]);
+  });
+
   it("forgets an unwatched instance, even with a probe in flight", async () => {
     let release: () => void = () => {};
     const changes: [string, HealthStatus][] = [];

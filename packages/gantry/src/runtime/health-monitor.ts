@@ -59,11 +59,17 @@ export class HealthMonitor {
     this.#timer = options.timer ?? { setTimeout, clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
   }
 
-  /** Starts watching an instance from "unknown"; watching it again with a new target restarts it. */
-  watch(target: HealthTarget): void {
+  /**
+   * Starts watching an instance, from "unknown" unless told otherwise: an instance adopted
+   * after a control-plane restart can start "healthy" and stay in rotation until probes
+   * say otherwise. Watching it again with the same target changes nothing; with a new
+   * target it starts over.
+   */
+  watch(target: HealthTarget, initial: HealthStatus = "unknown"): void {
     const current = this.#watched.get(target.instanceId);
     if (current && sameTarget(current.target, target)) return;
-    this.#watched.set(target.instanceId, { target, health: INITIAL_HEALTH, lastProbe: null });
+    const health = { ...INITIAL_HEALTH, status: initial };
+    this.#watched.set(target.instanceId, { target, health, lastProbe: null });
   }
 
   unwatch(instanceId: string): void {
