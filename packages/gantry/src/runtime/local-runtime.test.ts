@@ -156,6 +156,14 @@ describe("LocalRuntime", () => {
     await expect(runtime.start({ ...spec, id: "x", port: 0 })).rejects.toMatchObject({ field: "port" });
   });
 
+  it("fails start with an explanation when the shim cannot run", async () => {
+    const runtime = sandbox.runtime({ nodePath: `${sandbox.dir}/no-such-node` });
+    await expect(runtime.start(await sandbox.spec())).rejects.toMatchObject({
+      code: "INTERNAL",
+      message: expect.stringContaining("ENOENT"),
+    });
+  });
+
   it("treats stopping an unknown instance as done, so a resumed rollout can repeat it", async () => {
     await expect(sandbox.runtime().stop("never-started")).resolves.toBeUndefined();
   });

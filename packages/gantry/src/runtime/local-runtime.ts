@@ -209,7 +209,7 @@ export class LocalRuntime implements Runtime {
     };
     if (!(await waitUntil(reported, this.#startTimeoutMs)) || record === null) {
       if (shim.pid !== undefined && failure === null) signalProcess(shim.pid, "SIGKILL");
-      const shimLog = await tailLog(paths.shimLog, "", 2_000);
+      const shimLog = await tailLog(paths.shimLog, null, 2_000);
       throw new GantryError("INTERNAL", `Could not start instance "${id}": ${failure ?? "shim timed out"}.`, {
         details: { shimLog },
       });

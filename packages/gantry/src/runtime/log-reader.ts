@@ -35,10 +35,15 @@ function startAtCharacter(buffer: Buffer): Buffer {
   return buffer.subarray(start);
 }
 
-/** The last `tailBytes` of the log, reaching back into the rotated file when needed. */
-export async function tailLog(logPath: string, rotatedPath: string, tailBytes: number): Promise<string> {
+/** The last `tailBytes` of the log, reaching back into the rotated file (if any) when needed. */
+export async function tailLog(
+  logPath: string,
+  rotatedPath: string | null,
+  tailBytes: number,
+): Promise<string> {
   const current = await readTail(logPath, tailBytes);
-  const older = await readTail(rotatedPath, tailBytes - current.length);
+  const older =
+    rotatedPath === null ? Buffer.alloc(0) : await readTail(rotatedPath, tailBytes - current.length);
   return startAtCharacter(Buffer.concat([older, current])).toString("utf8");
 }
 
