@@ -1,3 +1,14 @@
+/**
+ * The runtime feature: running instances and knowing whether they are healthy.
+ *
+ * - LocalRuntime (a Runtime) runs each instance under a detached shim process, so
+ *   instances outlive the control plane; a new LocalRuntime on the same data dir adopts
+ *   them. Run `gantry up` under systemd with KillMode=process (as containerd does),
+ *   otherwise stopping the service kills every shim in its cgroup too.
+ * - allocatePort picks a free port for an instance before start.
+ * - nextHealth / probeHttp / HealthMonitor gate readiness and take instances out of rotation.
+ * - instanceStats samples CPU and memory of an instance's process group.
+ */
 export { allocatePort } from "./allocate-port.ts";
 export {
   type HealthState,
