@@ -9,7 +9,11 @@ import type { ReleaseIntake, ServiceCatalog } from "./services/index.ts";
 export const demoAppDir = fileURLToPath(new URL("../../../examples/demo-app", import.meta.url));
 
 /** `gantry up --demo`: the demo service, answering demo.localhost and every otherwise unrouted request. */
-export async function declareDemo(deps: { dataDir: string; catalog: ServiceCatalog; audit: AuditLog }): Promise<void> {
+export async function declareDemo(deps: {
+  dataDir: string;
+  catalog: ServiceCatalog;
+  audit: AuditLog;
+}): Promise<void> {
   if (await deps.catalog.find("demo")) return;
   const spec = serviceSpec.parse({
     command: "node server.ts",
@@ -22,7 +26,12 @@ export async function declareDemo(deps: { dataDir: string; catalog: ServiceCatal
     strategy: { type: "rolling", maxSurge: 1, maxUnavailable: 0 },
   });
   await deps.catalog.put("demo", spec, "config");
-  await deps.audit.record({ actor: "gantry up --demo", action: "service.declared", service: "demo", data: { spec } });
+  await deps.audit.record({
+    actor: "gantry up --demo",
+    action: "service.declared",
+    service: "demo",
+    data: { spec },
+  });
 }
 
 export async function deployDemoIfNothingLive(deps: {
@@ -35,8 +44,19 @@ export async function deployDemoIfNothingLive(deps: {
   const state = await deps.catalog.state("demo");
   if (state.liveVersion || deps.orchestrator.isRunning("demo")) return;
   try {
-    await deps.intake.acceptPath({ service: "demo", version: "v1", artifactPath: demoAppDir, env: {}, actor: "gantry up --demo" });
-    await deps.orchestrator.deploy({ service: "demo", version: "v1", actor: "gantry up --demo", reason: "first start of the demo" });
+    await deps.intake.acceptPath({
+      service: "demo",
+      version: "v1",
+      artifactPath: demoAppDir,
+      env: {},
+      actor: "gantry up --demo",
+    });
+    await deps.orchestrator.deploy({
+      service: "demo",
+      version: "v1",
+      actor: "gantry up --demo",
+      reason: "first start of the demo",
+    });
   } catch (error) {
     deps.log.error({ err: error }, "could not deploy the demo");
   }

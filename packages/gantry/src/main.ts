@@ -2,9 +2,10 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import pino, { type Logger } from "pino";
 import { apiRoutes, createApi } from "./api/index.ts";
-import { AuditLog, type AuditEvent } from "./audit/index.ts";
+import { type AuditEvent, AuditLog } from "./audit/index.ts";
 import { TokenService } from "./auth/index.ts";
 import { type ConfigOverrides, type GantryConfig, loadConfigFile, resolveConfig } from "./config/index.ts";
+import { declareDemo, deployDemoIfNothingLive } from "./demo.ts";
 import { controlPlaneMetrics } from "./metrics/index.ts";
 import { importRelease } from "./releases/index.ts";
 import {
@@ -21,7 +22,6 @@ import { connectRouter, type RouterConnection } from "./router-link.ts";
 import { allocatePort, LocalRuntime } from "./runtime/index.ts";
 import { ReleaseIntake, ServiceCatalog } from "./services/index.ts";
 import { openSqliteStore } from "./store/index.ts";
-import { declareDemo, deployDemoIfNothingLive } from "./demo.ts";
 
 export interface StartOptions {
   dataDir: string;
@@ -53,8 +53,15 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const configPath = options.configPath ?? (existsSync("gantry.yaml") ? "gantry.yaml" : undefined);
-  const config = resolveConfig(configPath ? loadConfigFile(configPath) : undefined, process.env, options.overrides ?? {});
-  const log = pino({ level: process.env.GANTRY_LOG_LEVEL ?? "info", redact: ["req.headers.authorization", "token"] }, pino.destination({ dest: options.logDestination ?? `${dataDir}/gantry.log`, mkdir: true, sync: false }));
+  const config = resolveConfig(
+    configPath ? loadConfigFile(configPath) : undefined,
+    process.env,
+    options.overrides ?? {},
+  );
+  const log = pino(
+    { level: process.env.GANTRY_LOG_LEVEL ?? "info", redact: ["req.headers.authorization", "token"] },
+    pino.destination({ dest: options.logDestination ?? `${dataDir}/gantry.log`, mkdir: true, sync: false }),
+  );
   const now = () => new Date();
 
   const store = await openSqliteStore(`${dataDir}/gantry.db`);
@@ -76,7 +83,17 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   const instances = new InstanceRecords(store.db, now);
   const rollouts = new RolloutRecords(store.db, now);
   const traffic = new TrafficController({ catalog, instances, health, router: router.admin, log });
-  const converger = new Converger({ catalog, instances, runtime, health, router: router.admin, traffic, allocatePort, now, log });
+  const converger = new Converger({
+    catalog,
+    instances,
+    runtime,
+    health,
+    router: router.admin,
+    traffic,
+    allocatePort,
+    now,
+    log,
+  });
   const orchestrator = new RolloutOrchestrator({ catalog, rollouts, instances, converger, audit, now, log });
   const intake = new ReleaseIntake({ dataDir, catalog, audit, importRelease, now });
 
@@ -86,9 +103,25 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   await traffic.publish();
   router.onRestart(() => traffic.publish());
 
-  const metrics = controlPlaneMetrics({ catalog, instances, health, routerMetrics: () => router.admin.metrics() });
+  const metrics = controlPlaneMetrics({
+    catalog,
+    instances,
+    health,
+    routerMetrics: () => router.admin.metrics(),
+  });
   const api = createApi({
-    routes: apiRoutes({ catalog, rollouts, instances, orchestrator, intake, audit, tokens, runtime, health, metrics }),
+    routes: apiRoutes({
+      catalog,
+      rollouts,
+      instances,
+      orchestrator,
+      intake,
+      audit,
+      tokens,
+      runtime,
+      health,
+      metrics,
+    }),
     tokens,
     log,
     version: options.version ?? "0.1.0",

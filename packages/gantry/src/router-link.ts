@@ -25,7 +25,11 @@ const watchMs = 1000;
  * This finds the one already running for this data dir (after a restart of the control
  * plane) or starts it, and starts it again if it ever dies.
  */
-export async function connectRouter(options: { dataDir: string; server: ServerSpec; log: Logger }): Promise<RouterConnection> {
+export async function connectRouter(options: {
+  dataDir: string;
+  server: ServerSpec;
+  log: Logger;
+}): Promise<RouterConnection> {
   const dir = `${options.dataDir}/router`;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   let current = await attach(dir);
@@ -77,7 +81,10 @@ interface Attached {
 async function attach(dir: string): Promise<Attached | undefined> {
   const info = readAdminInfo(dir);
   if (!info || !alive(info.pid) || !existsSync(`${dir}/admin.token`)) return undefined;
-  const admin = new HttpRouterAdmin({ port: info.port, token: readFileSync(`${dir}/admin.token`, "utf8").trim() });
+  const admin = new HttpRouterAdmin({
+    port: info.port,
+    token: readFileSync(`${dir}/admin.token`, "utf8").trim(),
+  });
   return (await admin.healthy().catch(() => false)) ? { pid: info.pid, admin } : undefined;
 }
 
@@ -107,7 +114,9 @@ async function start(dir: string, server: ServerSpec, log: Logger): Promise<Atta
   }, 10_000);
   const attached = ready ? await attach(dir) : undefined;
   if (!attached) {
-    const tail = existsSync(`${dir}/router.log`) ? readFileSync(`${dir}/router.log`, "utf8").slice(-2000) : "";
+    const tail = existsSync(`${dir}/router.log`)
+      ? readFileSync(`${dir}/router.log`, "utf8").slice(-2000)
+      : "";
     throw new GantryError(
       "UNAVAILABLE",
       `the router did not start (ports ${server.routerPort} and ${server.routerAdminPort} must be free; use --router-port to choose another):\n${tail}`,

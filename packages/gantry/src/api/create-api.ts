@@ -1,4 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import type { Logger } from "pino";
 import { allows, type Principal, type TokenService } from "../auth/index.ts";
 import { parseOrThrow } from "../config/index.ts";
@@ -20,18 +25,27 @@ export interface ApiOptions {
 /** The HTTP API: authentication, authorisation by role, validation, errors; handlers do the rest. */
 export function createApi(options: ApiOptions): FastifyInstance {
   const app = Fastify({
-    loggerInstance: options.log.child({ component: "api" }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Request lines are debug noise; warnings and errors still reach the log.
+    loggerInstance: options.log.child({ component: "api" }, { level: "warn" }) as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 512 * 1024 * 1024,
     // Secrets travel in headers; never let a log line carry them.
     requestIdHeader: false,
   });
-  app.addContentTypeParser(["application/gzip", "application/octet-stream"], { parseAs: "buffer" }, (_req, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(
+    ["application/gzip", "application/octet-stream"],
+    { parseAs: "buffer" },
+    (_req, body, done) => done(null, body),
   );
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply, options.log));
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(new GantryError("NOT_FOUND", `no API route ${request.method} ${request.url.split("?")[0]}; see /api/v1/openapi.json`).toJSON()),
+    reply
+      .code(404)
+      .send(
+        new GantryError(
+          "NOT_FOUND",
+          `no API route ${request.method} ${request.url.split("?")[0]}; see /api/v1/openapi.json`,
+        ).toJSON(),
+      ),
   );
   app.get("/healthz", async () => ({ ok: true }));
 
@@ -65,7 +79,11 @@ function register(app: FastifyInstance, def: RouteDef, options: ApiOptions): voi
       }
       const raw = def.rawBody ? (request.body as Buffer | undefined) : undefined;
       if (def.rawBody && !Buffer.isBuffer(raw)) {
-        throw new GantryError("BAD_REQUEST", `send the body as ${def.rawBody} (Content-Type: ${def.rawBody})`, { field: "body" });
+        throw new GantryError(
+          "BAD_REQUEST",
+          `send the body as ${def.rawBody} (Content-Type: ${def.rawBody})`,
+          { field: "body" },
+        );
       }
       const result = await def.handler({
         principal,
@@ -97,7 +115,8 @@ async function authenticate(request: FastifyRequest, options: ApiOptions): Promi
     );
   }
   const principal = await options.tokens.authenticate(token);
-  if (!principal) throw new GantryError("UNAUTHENTICATED", "the token is not valid (revoked, or from another Gantry)");
+  if (!principal)
+    throw new GantryError("UNAUTHENTICATED", "the token is not valid (revoked, or from another Gantry)");
   return principal;
 }
 
@@ -106,8 +125,12 @@ function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply,
   const fastifyError = error as { statusCode?: number; code?: string; message?: string };
   if (fastifyError.statusCode && fastifyError.statusCode < 500) {
     const code = fastifyError.statusCode === 413 ? "BAD_ARTIFACT" : "BAD_REQUEST";
-    return reply.code(fastifyError.statusCode).send(new GantryError(code, fastifyError.message ?? "bad request").toJSON());
+    return reply
+      .code(fastifyError.statusCode)
+      .send(new GantryError(code, fastifyError.message ?? "bad request").toJSON());
   }
   log.error({ err: error, method: request.method, url: request.url.split("?")[0] }, "request failed");
-  return reply.code(500).send(new GantryError("INTERNAL", "internal error; the server log has the details").toJSON());
+  return reply
+    .code(500)
+    .send(new GantryError("INTERNAL", "internal error; the server log has the details").toJSON());
 }

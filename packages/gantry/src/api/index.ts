@@ -1,5 +1,5 @@
-import type { RouteDef } from "./route.ts";
 import type { ApiContext } from "./context.ts";
+import type { RouteDef } from "./route.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
 import { serviceRoutes } from "./routes/service-routes.ts";
 

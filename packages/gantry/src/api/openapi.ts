@@ -8,7 +8,12 @@ const errorSchema = {
     error: {
       type: "object",
       required: ["code", "message"],
-      properties: { code: { type: "string" }, message: { type: "string" }, field: { type: "string" }, details: {} },
+      properties: {
+        code: { type: "string" },
+        message: { type: "string" },
+        field: { type: "string" },
+        details: {},
+      },
     },
   },
 };
@@ -26,7 +31,8 @@ export function openApiDocument(routes: RouteDef[], version: string): Record<str
     info: {
       title: "Gantry API",
       version,
-      description: "Every call needs `Authorization: Bearer <token>`; roles: viewer (read), deployer (deploy), admin (everything).",
+      description:
+        "Every call needs `Authorization: Bearer <token>`; roles: viewer (read), deployer (deploy), admin (everything).",
     },
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
@@ -46,13 +52,19 @@ function operation(r: RouteDef): Record<string, unknown> {
     parameters,
     responses: {
       [String(r.status ?? 200)]: { description: "OK" },
-      default: { description: "Error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+      default: {
+        description: "Error",
+        content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+      },
     },
   };
   if (r.body) {
     op.requestBody = { required: true, content: { "application/json": { schema: toSchema(r.body) } } };
   } else if (r.rawBody) {
-    op.requestBody = { required: true, content: { [r.rawBody]: { schema: { type: "string", format: "binary" } } } };
+    op.requestBody = {
+      required: true,
+      content: { [r.rawBody]: { schema: { type: "string", format: "binary" } } },
+    };
   }
   return op;
 }
@@ -69,6 +81,9 @@ function schemaParameters(schema: z.ZodType | undefined, where: "path" | "query"
 }
 
 function toSchema(schema: z.ZodType): unknown {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
   return rest;
 }

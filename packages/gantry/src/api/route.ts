@@ -3,7 +3,11 @@ import type { z } from "zod";
 import type { Permission, Principal } from "../auth/index.ts";
 
 /** One API operation: its path, who may call it, its input schemas and its handler. */
-export interface RouteDef<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, P extends z.ZodType = z.ZodType> {
+export interface RouteDef<
+  B extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  P extends z.ZodType = z.ZodType,
+> {
   method: "GET" | "POST" | "PUT" | "DELETE";
   url: string;
   permission: Permission;
@@ -30,6 +34,8 @@ export interface RouteInput<B extends z.ZodType, Q extends z.ZodType, P extends 
 }
 
 /** Keeps the generic types of each route while collecting them in one list. */
-export function route<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType>(def: RouteDef<B, Q, P>): RouteDef {
+export function route<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType>(
+  def: RouteDef<B, Q, P>,
+): RouteDef {
   return def as unknown as RouteDef;
 }

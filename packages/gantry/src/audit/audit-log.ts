@@ -49,7 +49,11 @@ export class AuditLog {
       reason: event.reason ?? null,
       data: JSON.stringify(event.data ?? {}),
     };
-    const { id } = await this.#db.insertInto("audit_events").values(row).returning("id").executeTakeFirstOrThrow();
+    const { id } = await this.#db
+      .insertInto("audit_events")
+      .values(row)
+      .returning("id")
+      .executeTakeFirstOrThrow();
     const stored = { ...row, id: Number(id), data: event.data ?? {} };
     for (const listener of this.#listeners) listener(stored);
     return stored;

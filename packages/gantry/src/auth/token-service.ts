@@ -37,7 +37,14 @@ export class TokenService {
     const id = randomUUID();
     await this.#db
       .insertInto("tokens")
-      .values({ id, name, role, hash: hashToken(token), created_at: this.#now().toISOString(), last_used_at: null })
+      .values({
+        id,
+        name,
+        role,
+        hash: hashToken(token),
+        created_at: this.#now().toISOString(),
+        last_used_at: null,
+      })
       .execute();
     return { tokenId: id, name, role, token };
   }
@@ -52,7 +59,11 @@ export class TokenService {
   }
 
   async list(): Promise<Principal[]> {
-    const rows = await this.#db.selectFrom("tokens").select(["id", "name", "role"]).orderBy("created_at").execute();
+    const rows = await this.#db
+      .selectFrom("tokens")
+      .select(["id", "name", "role"])
+      .orderBy("created_at")
+      .execute();
     return rows.map((r) => ({ tokenId: r.id, name: r.name, role: r.role as Role }));
   }
 

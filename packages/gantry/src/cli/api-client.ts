@@ -64,7 +64,11 @@ export class ApiClient {
     try {
       return await fetch(`${this.base}${path}`, { method, headers, body: (payload ?? null) as never });
     } catch (cause) {
-      throw new GantryError("UNAVAILABLE", `cannot reach the Gantry API at ${this.base} (${(cause as Error).cause ?? (cause as Error).message}); is \`gantry up\` running?`, { cause });
+      throw new GantryError(
+        "UNAVAILABLE",
+        `cannot reach the Gantry API at ${this.base} (${(cause as Error).cause ?? (cause as Error).message}); is \`gantry up\` running?`,
+        { cause },
+      );
     }
   }
 }

@@ -23,17 +23,34 @@ export const clientHelp = `  --data-dir DIR   where \`gantry up\` keeps its stat
   --api URL        the API to talk to (default: from DIR/api.json; GANTRY_API)
                    the token comes from GANTRY_TOKEN, else DIR/token`;
 
-export function parse(command: Command, argv: string[]): { values: Record<string, unknown>; positionals: string[] } {
+export function parse(
+  command: Command,
+  argv: string[],
+): { values: Record<string, unknown>; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: command.options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: command.options,
+      allowPositionals: true,
+      strict: true,
+    });
     return { values, positionals };
   } catch (error) {
-    throw new GantryError("BAD_REQUEST", `${(error as Error).message}\nusage: ${command.usage}  (see gantry ${command.name} --help)`);
+    throw new GantryError(
+      "BAD_REQUEST",
+      `${(error as Error).message}\nusage: ${command.usage}  (see gantry ${command.name} --help)`,
+    );
   }
 }
 
-export function requirePositional(command: Command, positionals: string[], index: number, name: string): string {
+export function requirePositional(
+  command: Command,
+  positionals: string[],
+  index: number,
+  name: string,
+): string {
   const value = positionals[index];
-  if (value === undefined) throw new GantryError("BAD_REQUEST", `missing ${name}\nusage: ${command.usage}`, { field: name });
+  if (value === undefined)
+    throw new GantryError("BAD_REQUEST", `missing ${name}\nusage: ${command.usage}`, { field: name });
   return value;
 }

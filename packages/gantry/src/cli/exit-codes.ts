@@ -6,7 +6,16 @@ import type { ErrorCode } from "../errors/index.ts";
  * not allowed; 4 not found; 5 conflict (busy, already exists, different content); 6 the
  * server cannot be reached or is not ready; 70 internal error.
  */
-export const exitCodes = { ok: 0, failed: 1, usage: 2, auth: 3, notFound: 4, conflict: 5, unavailable: 6, internal: 70 } as const;
+export const exitCodes = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  auth: 3,
+  notFound: 4,
+  conflict: 5,
+  unavailable: 6,
+  internal: 70,
+} as const;
 
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {

@@ -22,14 +22,15 @@ export function formatDuration(ms: number): string {
 }
 
 /** A duration field: a string such as "5s" or "1m30s", or a number of milliseconds. Parses to ms. */
-export const duration = z
-  .union([z.number().int().nonnegative(), z.string()])
-  .transform((value, ctx) => {
-    if (typeof value === "number") return value;
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: "custom", message: `"${value}" is not a duration; write e.g. "500ms", "5s", "1m30s" or "2h"` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+export const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
+  if (typeof value === "number") return value;
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${value}" is not a duration; write e.g. "500ms", "5s", "1m30s" or "2h"`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});

@@ -61,9 +61,13 @@ function numberFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined
   if (text === undefined || text === "") return undefined;
   const value = Number(text);
   if (!Number.isInteger(value)) {
-    throw new GantryError("INVALID_CONFIG", `${name}=${JSON.stringify(text)} is not a port number; set it to e.g. 7070`, {
-      field: name,
-    });
+    throw new GantryError(
+      "INVALID_CONFIG",
+      `${name}=${JSON.stringify(text)} is not a port number; set it to e.g. 7070`,
+      {
+        field: name,
+      },
+    );
   }
   return value;
 }

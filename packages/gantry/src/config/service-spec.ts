@@ -7,11 +7,17 @@ import { duration } from "./duration.ts";
  */
 export const serviceName = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,62}$/, "a service name is lower-case letters, digits and dashes, starting with a letter");
+  .regex(
+    /^[a-z][a-z0-9-]{0,62}$/,
+    "a service name is lower-case letters, digits and dashes, starting with a letter",
+  );
 
 export const versionName = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,62}$/, "a version is letters, digits, '.', '_', '+' and '-' (e.g. v2 or 1.4.0)");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._+-]{0,62}$/,
+    "a version is letters, digits, '.', '_', '+' and '-' (e.g. v2 or 1.4.0)",
+  );
 
 export const envMap = z.record(
   z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name is letters, digits and '_'"),
@@ -72,7 +78,11 @@ export const blueGreenStrategy = z
   })
   .strict();
 
-export const strategySpec = z.discriminatedUnion("type", [recreateStrategy, rollingStrategy, blueGreenStrategy]);
+export const strategySpec = z.discriminatedUnion("type", [
+  recreateStrategy,
+  rollingStrategy,
+  blueGreenStrategy,
+]);
 export type StrategySpec = z.output<typeof strategySpec>;
 export type StrategyType = StrategySpec["type"];
 export const strategyTypes = ["recreate", "rolling", "blue-green"] as const;

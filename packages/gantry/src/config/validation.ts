@@ -1,9 +1,12 @@
 import type { z } from "zod";
-import { GantryError, type ErrorCode } from "../errors/index.ts";
+import { type ErrorCode, GantryError } from "../errors/index.ts";
 
 /** "services.demo.instances" from a zod issue path. */
 export function issuePath(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((p) => (typeof p === "number" ? `[${p}]` : String(p))).join(".").replace(/\.\[/g, "[");
+  return path
+    .map((p) => (typeof p === "number" ? `[${p}]` : String(p)))
+    .join(".")
+    .replace(/\.\[/g, "[");
 }
 
 /** One line per problem: the field path, what is wrong, and the value that was given. */
@@ -36,9 +39,18 @@ export function parseOrThrow<S extends z.ZodType>(
   if (result.success) return result.data;
   const lines = describeIssues(result.error, input);
   const first = result.error.issues[0];
-  return fail(code, `${what} is invalid:\n  ${lines.join("\n  ")}`, first ? issuePath(first.path) : undefined, lines);
+  return fail(
+    code,
+    `${what} is invalid:\n  ${lines.join("\n  ")}`,
+    first ? issuePath(first.path) : undefined,
+    lines,
+  );
 }
 
 function fail(code: ErrorCode, message: string, field: string | undefined, problems: string[]): never {
-  throw new GantryError(code, message, field === undefined ? { details: { problems } } : { field, details: { problems } });
+  throw new GantryError(
+    code,
+    message,
+    field === undefined ? { details: { problems } } : { field, details: { problems } },
+  );
 }

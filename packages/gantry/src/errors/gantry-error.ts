@@ -47,7 +47,11 @@ export class GantryError extends Error {
   readonly field: string | undefined;
   readonly details: unknown;
 
-  constructor(code: ErrorCode, message: string, options: { field?: string; details?: unknown; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { field?: string; details?: unknown; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = "GantryError";
     this.code = code;

@@ -34,7 +34,12 @@ export function controlPlaneMetrics(deps: MetricsDeps): () => Promise<string> {
     async collect() {
       this.reset();
       for (const r of await deps.instances.alive()) {
-        this.inc({ service: r.service, version: r.version, state: r.state, health: deps.health.status(r.id) });
+        this.inc({
+          service: r.service,
+          version: r.version,
+          state: r.state,
+          health: deps.health.status(r.id),
+        });
       }
     },
   });

@@ -18,7 +18,9 @@ export interface AdoptDeps {
  * that are gone are marked stopped (the steady-state reconcile replaces them); running
  * ones nobody recorded are strays and stopped, and so are ones that were draining.
  */
-export async function adoptInstances(deps: AdoptDeps): Promise<{ adopted: string[]; lost: string[]; strays: string[] }> {
+export async function adoptInstances(
+  deps: AdoptDeps,
+): Promise<{ adopted: string[]; lost: string[]; strays: string[] }> {
   const { runtime, instances, catalog, health, log } = deps;
   const running = new Map((await runtime.list()).filter((p) => p.state !== "stopped").map((p) => [p.id, p]));
   const adopted: string[] = [];
@@ -34,11 +36,17 @@ export async function adoptInstances(deps: AdoptDeps): Promise<{ adopted: string
       lost.push(record.id);
       continue;
     }
-    health.watch(record.id, record.port, service.spec.healthCheck, record.state === "ready" ? "healthy" : "unknown");
+    health.watch(
+      record.id,
+      record.port,
+      service.spec.healthCheck,
+      record.state === "ready" ? "healthy" : "unknown",
+    );
     adopted.push(record.id);
   }
   const strays = [...running.keys()];
   await Promise.all(strays.map((id) => runtime.stop(id).catch(() => undefined)));
-  if (adopted.length + lost.length + strays.length > 0) log.info({ adopted, lost, strays }, "re-attached to instances");
+  if (adopted.length + lost.length + strays.length > 0)
+    log.info({ adopted, lost, strays }, "re-attached to instances");
   return { adopted, lost, strays };
 }

@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { serviceSpec } from "../config/index.ts";
 import { buildRouterPolicy, type InstanceView } from "./build-policy.ts";
 
-const spec = serviceSpec.parse({ command: "node server.ts", route: { hosts: ["demo.localhost"], default: true } });
+const spec = serviceSpec.parse({
+  command: "node server.ts",
+  route: { hosts: ["demo.localhost"], default: true },
+});
 const instance = (id: string, version: string, serving = true): InstanceView => ({
   id,
   service: "demo",
@@ -13,12 +16,11 @@ const instance = (id: string, version: string, serving = true): InstanceView => 
 
 describe("router policy", () => {
   it("spreads traffic evenly over every serving instance while a rolling deploy runs", () => {
-    const policy = buildRouterPolicy(3, [{ name: "demo", spec, traffic: "by-instances", mode: "normal" }], [
-      instance("a1", "v1"),
-      instance("a2", "v1"),
-      instance("b3", "v2"),
-      instance("b4", "v2", false),
-    ]);
+    const policy = buildRouterPolicy(
+      3,
+      [{ name: "demo", spec, traffic: "by-instances", mode: "normal" }],
+      [instance("a1", "v1"), instance("a2", "v1"), instance("b3", "v2"), instance("b4", "v2", false)],
+    );
     const route = policy.services[0]!;
     expect(route.hosts).toEqual(["demo.localhost"]);
     expect(route.isDefault).toBe(true);
@@ -29,10 +31,21 @@ describe("router policy", () => {
   });
 
   it("gives no share to a version without a serving instance, so no request goes nowhere", () => {
-    const policy = buildRouterPolicy(1, [{ name: "demo", spec, traffic: [{ version: "v1", weight: 100 }, { version: "v2", weight: 0 }], mode: "normal" }], [
-      instance("a1", "v1", false),
-      instance("b2", "v2"),
-    ]);
+    const policy = buildRouterPolicy(
+      1,
+      [
+        {
+          name: "demo",
+          spec,
+          traffic: [
+            { version: "v1", weight: 100 },
+            { version: "v2", weight: 0 },
+          ],
+          mode: "normal",
+        },
+      ],
+      [instance("a1", "v1", false), instance("b2", "v2")],
+    );
     expect(policy.services[0]!.backends).toEqual([]);
   });
 

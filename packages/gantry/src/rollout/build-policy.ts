@@ -1,5 +1,10 @@
 import type { ServiceSpec } from "../config/index.ts";
-import { type Backend, defaultMaintenancePage, type RouterPolicy, type ServiceRoute } from "../router/policy.ts";
+import {
+  type Backend,
+  defaultMaintenancePage,
+  type RouterPolicy,
+  type ServiceRoute,
+} from "../router/policy.ts";
 import type { TrafficShare } from "./plan.ts";
 
 export interface ServiceView {
@@ -19,8 +24,20 @@ export interface InstanceView {
 }
 
 /** The router policy for the current state of every service: pure, so it is tested without a router. */
-export function buildRouterPolicy(revision: number, services: ServiceView[], instances: InstanceView[]): RouterPolicy {
-  return { revision, services: services.map((s) => routeFor(s, instances.filter((i) => i.service === s.name && i.serving))) };
+export function buildRouterPolicy(
+  revision: number,
+  services: ServiceView[],
+  instances: InstanceView[],
+): RouterPolicy {
+  return {
+    revision,
+    services: services.map((s) =>
+      routeFor(
+        s,
+        instances.filter((i) => i.service === s.name && i.serving),
+      ),
+    ),
+  };
 }
 
 function routeFor(service: ServiceView, serving: InstanceView[]): ServiceRoute {
@@ -45,7 +62,10 @@ function backendsFor(traffic: TrafficShare[] | "by-instances", serving: Instance
     serving.filter((i) => i.version === version).map((i) => ({ id: i.id, host: "127.0.0.1", port: i.port }));
   const shares: TrafficShare[] =
     traffic === "by-instances"
-      ? [...new Set(serving.map((i) => i.version))].map((version) => ({ version, weight: upstreams(version).length }))
+      ? [...new Set(serving.map((i) => i.version))].map((version) => ({
+          version,
+          weight: upstreams(version).length,
+        }))
       : traffic;
   return shares
     .map((share) => ({ version: share.version, weight: share.weight, instances: upstreams(share.version) }))

@@ -95,7 +95,11 @@ export class Converger {
       cwd: release.dir,
       command: service.spec.command,
       // The Node that runs Gantry comes first on PATH, so `node server.ts` finds Node 24.
-      env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? "/usr/bin:/bin"}`, ...service.spec.env, ...release.env },
+      env: {
+        PATH: `${dirname(process.execPath)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+        ...service.spec.env,
+        ...release.env,
+      },
       port,
       stopTimeoutMs: service.spec.stopTimeout,
     });
@@ -104,7 +108,11 @@ export class Converger {
     return record;
   }
 
-  async #waitReady(service: Service, records: InstanceRecord[], signal: AbortSignal | undefined): Promise<void> {
+  async #waitReady(
+    service: Service,
+    records: InstanceRecord[],
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const deadlineMs = service.spec.healthCheck.deadline;
     const pending = new Map(records.filter((r) => r.state !== "ready").map((r) => [r.id, r]));
     while (pending.size > 0) {

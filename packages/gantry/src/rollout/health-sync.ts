@@ -8,7 +8,12 @@ import type { TrafficController } from "./traffic-controller.ts";
  * ready and joins rotation; one that turns unhealthy (crashed, hanging) leaves rotation
  * until it recovers.
  */
-export function syncHealthToTraffic(health: HealthWatcher, instances: InstanceRecords, traffic: TrafficController, log: Logger): void {
+export function syncHealthToTraffic(
+  health: HealthWatcher,
+  instances: InstanceRecords,
+  traffic: TrafficController,
+  log: Logger,
+): void {
   health.onChange((id, status) => {
     void (async () => {
       const record = await instances.get(id);

@@ -34,7 +34,11 @@ export class InstanceRecords {
   }
 
   async setState(id: string, state: InstanceRecordState): Promise<void> {
-    await this.#db.updateTable("instances").set({ state, updated_at: this.#now().toISOString() }).where("id", "=", id).execute();
+    await this.#db
+      .updateTable("instances")
+      .set({ state, updated_at: this.#now().toISOString() })
+      .where("id", "=", id)
+      .execute();
   }
 
   /** Instances that should exist now (starting, ready or draining), oldest first. */

@@ -43,7 +43,12 @@ export class MonitoredHealth implements HealthWatcher {
   }
 
   #monitorFor(check: HealthCheckSpec): HealthMonitor {
-    const key = JSON.stringify([check.interval, check.timeout, check.healthyThreshold, check.unhealthyThreshold]);
+    const key = JSON.stringify([
+      check.interval,
+      check.timeout,
+      check.healthyThreshold,
+      check.unhealthyThreshold,
+    ]);
     let monitor = this.#monitors.get(key);
     if (!monitor) {
       monitor = new HealthMonitor({

@@ -51,12 +51,21 @@ export class RolloutOrchestrator {
     await this.#refuseIfBusy(service.name);
     const state = await catalog.state(service.name);
     if (state.liveVersion === request.version) {
-      throw new GantryError("CONFLICT", `${service.name} ${request.version} is already live; deploy another version`, {
-        field: "version",
-      });
+      throw new GantryError(
+        "CONFLICT",
+        `${service.name} ${request.version} is already live; deploy another version`,
+        {
+          field: "version",
+        },
+      );
     }
     const strategy = resolveStrategy(service.spec.strategy, request.strategy);
-    const steps = planRollout({ from: state.liveVersion, to: request.version, count: service.spec.instances, strategy });
+    const steps = planRollout({
+      from: state.liveVersion,
+      to: request.version,
+      count: service.spec.instances,
+      strategy,
+    });
     const rollout = await rollouts.create({
       service: service.name,
       kind: "deploy",
@@ -67,7 +76,10 @@ export class RolloutOrchestrator {
       actor: request.actor,
       reason: request.reason ?? null,
     });
-    await this.#audit(rollout, "rollout.started", { strategy: strategy.type, steps: steps.map((s) => s.description) });
+    await this.#audit(rollout, "rollout.started", {
+      strategy: strategy.type,
+      steps: steps.map((s) => s.description),
+    });
     this.#launch(rollout);
     return rollout;
   }
@@ -87,15 +99,21 @@ export class RolloutOrchestrator {
     const made = live ? await rollouts.lastSucceededTo(service.name, live) : undefined;
     const previous = made?.fromVersion;
     if (!live || !previous) {
-      throw new GantryError("NOTHING_TO_ROLL_BACK", `${service.name} has no previous version to roll back to`, {
-        field: "service",
-      });
+      throw new GantryError(
+        "NOTHING_TO_ROLL_BACK",
+        `${service.name} has no previous version to roll back to`,
+        {
+          field: "service",
+        },
+      );
     }
     const count = service.spec.instances;
     const idleReady =
       state.idle?.version === previous &&
       Date.parse(state.idle.until) > this.#d.now().getTime() &&
-      (await this.#d.instances.alive(service.name)).filter((i) => i.version === previous && i.state === "ready").length >= count;
+      (await this.#d.instances.alive(service.name)).filter(
+        (i) => i.version === previous && i.state === "ready",
+      ).length >= count;
     const steps: Step[] = idleReady
       ? planSwitchBack(live, previous, count)
       : planRollout({ from: live, to: previous, count, strategy: service.spec.strategy });
@@ -117,7 +135,10 @@ export class RolloutOrchestrator {
   /** Picks up rollouts that were running when the control plane stopped. */
   async resume(): Promise<void> {
     for (const rollout of await this.#d.rollouts.active()) {
-      this.#d.log.info({ rollout: rollout.id, status: rollout.status, step: rollout.step }, "resuming rollout");
+      this.#d.log.info(
+        { rollout: rollout.id, status: rollout.status, step: rollout.step },
+        "resuming rollout",
+      );
       await this.#audit(rollout, "rollout.resumed", { step: rollout.step, status: rollout.status }, "gantry");
       this.#launch(rollout);
     }
@@ -132,7 +153,10 @@ export class RolloutOrchestrator {
       const idleOver = state.idle !== null && Date.parse(state.idle.until) <= this.#d.now().getTime();
       if (idleOver) await this.#d.catalog.saveState({ ...state, idle: null });
       try {
-        await this.#d.converger.converge(service.name, steadyTarget(state.liveVersion, service.spec.instances, idleOver ? null : state.idle));
+        await this.#d.converger.converge(
+          service.name,
+          steadyTarget(state.liveVersion, service.spec.instances, idleOver ? null : state.idle),
+        );
         if (idleOver) {
           await this.#d.audit.record({
             actor: "gantry",
@@ -143,7 +167,10 @@ export class RolloutOrchestrator {
           });
         }
       } catch (error) {
-        this.#d.log.error({ err: error, service: service.name }, "could not bring the service to its steady state");
+        this.#d.log.error(
+          { err: error, service: service.name },
+          "could not bring the service to its steady state",
+        );
       }
     }
   }
@@ -173,7 +200,9 @@ export class RolloutOrchestrator {
   async #abort(rollout: Rollout, actor: string, reason: string | undefined): Promise<Rollout> {
     await this.#d.rollouts.update(rollout.id, { abortRequested: true });
     await this.#audit(rollout, "rollout.abort_requested", {}, actor, reason);
-    this.#running.get(rollout.service)?.abort.abort(`rollback requested by ${actor}${reason ? `: ${reason}` : ""}`);
+    this.#running
+      .get(rollout.service)
+      ?.abort.abort(`rollback requested by ${actor}${reason ? `: ${reason}` : ""}`);
     return this.#d.rollouts.get(rollout.id);
   }
 
@@ -244,8 +273,16 @@ export class RolloutOrchestrator {
       idle: keptIdle,
     });
     await this.#d.rollouts.update(rollout.id, { status: "succeeded", step: rollout.steps.length });
-    await this.#audit(rollout, rollout.kind === "rollback" ? "rollback.succeeded" : "rollout.succeeded", {}, "gantry");
-    this.#d.log.info({ rollout: rollout.id, service: rollout.service, version: rollout.toVersion }, "rollout succeeded");
+    await this.#audit(
+      rollout,
+      rollout.kind === "rollback" ? "rollback.succeeded" : "rollout.succeeded",
+      {},
+      "gantry",
+    );
+    this.#d.log.info(
+      { rollout: rollout.id, service: rollout.service, version: rollout.toVersion },
+      "rollout succeeded",
+    );
   }
 
   async #startRestoring(rollout: Rollout, error: unknown): Promise<void> {
@@ -255,7 +292,10 @@ export class RolloutOrchestrator {
         : { reason: error instanceof Error ? error.message : String(error) };
     await this.#d.rollouts.update(rollout.id, { status: "rolling_back", failure });
     await this.#audit(rollout, "rollout.failed", { failure }, "gantry", failure.reason);
-    this.#d.log.warn({ rollout: rollout.id, reason: failure.reason }, "rollout failed; restoring the previous version");
+    this.#d.log.warn(
+      { rollout: rollout.id, reason: failure.reason },
+      "rollout failed; restoring the previous version",
+    );
   }
 
   /** Returns traffic to the previous version; retried until it holds, since giving up would leave a half state. */
@@ -267,7 +307,10 @@ export class RolloutOrchestrator {
         await this.#d.converger.converge(rollout.service, target);
         break;
       } catch (error) {
-        this.#d.log.error({ err: error, rollout: rollout.id }, "restoring the previous version failed; retrying");
+        this.#d.log.error(
+          { err: error, rollout: rollout.id },
+          "restoring the previous version failed; retrying",
+        );
         await new Promise((r) => setTimeout(r, restoreRetryMs));
       }
     }
@@ -280,19 +323,34 @@ export class RolloutOrchestrator {
     await this.#audit(fresh, "rollout.rolled_back", { status, to: rollout.fromVersion }, "gantry");
   }
 
-  async #audit(rollout: Rollout, action: string, data: Record<string, unknown>, actor = rollout.actor, reason = rollout.reason) {
+  async #audit(
+    rollout: Rollout,
+    action: string,
+    data: Record<string, unknown>,
+    actor = rollout.actor,
+    reason = rollout.reason,
+  ) {
     await this.#d.audit.record({
       actor,
       action,
       service: rollout.service,
       subject: `rollout/${rollout.id}`,
       reason,
-      data: { rollout: rollout.id, kind: rollout.kind, from: rollout.fromVersion, to: rollout.toVersion, ...data },
+      data: {
+        rollout: rollout.id,
+        kind: rollout.kind,
+        from: rollout.fromVersion,
+        to: rollout.toVersion,
+        ...data,
+      },
     });
   }
 }
 
-function resolveStrategy(own: StrategySpec, requested: StrategySpec | StrategyType | undefined): StrategySpec {
+function resolveStrategy(
+  own: StrategySpec,
+  requested: StrategySpec | StrategyType | undefined,
+): StrategySpec {
   if (requested === undefined) return own;
   if (typeof requested !== "string") return requested;
   return own.type === requested ? own : strategySpec.parse({ type: requested });

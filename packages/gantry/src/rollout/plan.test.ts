@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { planBlueGreen, planRecreate, planRolling, type Step, type Target } from "./plan.ts";
 
-const targets = (steps: Step[]): Target[] =>
-  steps.flatMap((s) => (s.kind === "converge" ? [s.target] : []));
+const targets = (steps: Step[]): Target[] => steps.flatMap((s) => (s.kind === "converge" ? [s.target] : []));
 
 describe("rolling plan", () => {
   it("never has fewer ready instances than count - maxUnavailable, nor more than count + maxSurge", () => {
@@ -14,7 +13,16 @@ describe("rolling plan", () => {
         [3, 0],
         [1, 2],
       ] as const) {
-        const steps = planRolling({ from: "v1", to: "v2", count, strategy: { type: "rolling", maxSurge: surge, maxUnavailable: unavailable } }, surge, unavailable);
+        const steps = planRolling(
+          {
+            from: "v1",
+            to: "v2",
+            count,
+            strategy: { type: "rolling", maxSurge: surge, maxUnavailable: unavailable },
+          },
+          surge,
+          unavailable,
+        );
         const last = targets(steps).at(-1)!;
         expect(last.instances).toEqual({ v2: count });
         expect(last.traffic).toEqual([{ version: "v2", weight: 100 }]);
@@ -28,7 +36,13 @@ describe("rolling plan", () => {
   });
 
   it("starts a new instance before an old one leaves when maxUnavailable is 0", () => {
-    const steps = targets(planRolling({ from: "v1", to: "v2", count: 2, strategy: { type: "rolling", maxSurge: 1, maxUnavailable: 0 } }, 1, 0));
+    const steps = targets(
+      planRolling(
+        { from: "v1", to: "v2", count: 2, strategy: { type: "rolling", maxSurge: 1, maxUnavailable: 0 } },
+        1,
+        0,
+      ),
+    );
     expect(steps.map((t) => t.instances)).toEqual([
       { v1: 2, v2: 1 },
       { v1: 1, v2: 1 },
@@ -38,9 +52,15 @@ describe("rolling plan", () => {
   });
 
   it("is a single start on a first deploy", () => {
-    expect(targets(planRolling({ from: null, to: "v1", count: 3, strategy: { type: "rolling", maxSurge: 1, maxUnavailable: 0 } }, 1, 0))).toEqual([
-      { instances: { v1: 3 }, traffic: [{ version: "v1", weight: 100 }], mode: "normal" },
-    ]);
+    expect(
+      targets(
+        planRolling(
+          { from: null, to: "v1", count: 3, strategy: { type: "rolling", maxSurge: 1, maxUnavailable: 0 } },
+          1,
+          0,
+        ),
+      ),
+    ).toEqual([{ instances: { v1: 3 }, traffic: [{ version: "v1", weight: 100 }], mode: "normal" }]);
   });
 });
 
@@ -57,7 +77,11 @@ describe("recreate plan", () => {
 
 describe("blue-green plan", () => {
   it("runs both colours, smoke-checks the new one, switches, and keeps the old one idle", () => {
-    const steps = planBlueGreen({ from: "v1", to: "v2", count: 2, strategy: { type: "blue-green", idleFor: 60_000, smoke: [] } }, [{ path: "/", expectStatus: 200, timeout: 1000 }], 60_000);
+    const steps = planBlueGreen(
+      { from: "v1", to: "v2", count: 2, strategy: { type: "blue-green", idleFor: 60_000, smoke: [] } },
+      [{ path: "/", expectStatus: 200, timeout: 1000 }],
+      60_000,
+    );
     expect(steps.map((s) => s.kind)).toEqual(["converge", "smoke", "converge", "keep-idle"]);
     const [first, switched] = targets(steps);
     expect(first!.instances).toEqual({ v1: 2, v2: 2 });

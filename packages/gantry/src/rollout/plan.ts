@@ -56,7 +56,11 @@ export function planRecreate({ from, to, count }: PlanInput): Step[] {
   });
   if (from === null) return [finish];
   return [
-    converge("show the maintenance page", { instances: { [from]: count }, traffic: all(from), mode: "maintenance" }),
+    converge("show the maintenance page", {
+      instances: { [from]: count },
+      traffic: all(from),
+      mode: "maintenance",
+    }),
     converge(`stop ${from}`, { instances: {}, traffic: [], mode: "maintenance" }),
     finish,
   ];
@@ -67,9 +71,15 @@ export function planRecreate({ from, to, count }: PlanInput): Step[] {
  * count - maxUnavailable are ready at any time; a new instance is healthy before an old
  * one leaves rotation, because each converge starts (and waits for) before it stops.
  */
-export function planRolling({ from, to, count }: PlanInput, maxSurge: number, maxUnavailable: number): Step[] {
+export function planRolling(
+  { from, to, count }: PlanInput,
+  maxSurge: number,
+  maxUnavailable: number,
+): Step[] {
   if (from === null || from === to) {
-    return [converge(`start ${count} × ${to}`, { instances: { [to]: count }, traffic: all(to), mode: "normal" })];
+    return [
+      converge(`start ${count} × ${to}`, { instances: { [to]: count }, traffic: all(to), mode: "normal" }),
+    ];
   }
   const steps: Step[] = [];
   let old = count;
@@ -102,17 +112,29 @@ export function planRolling({ from, to, count }: PlanInput, maxSurge: number, ma
  * The new colour starts beside the live one, passes its smoke checks without traffic, then
  * takes all traffic in one switch; the old colour stays up, idle, so a rollback is a switch.
  */
-export function planBlueGreen({ from, to, count }: PlanInput, smoke: SmokeCheckSpec[], idleFor: number): Step[] {
+export function planBlueGreen(
+  { from, to, count }: PlanInput,
+  smoke: SmokeCheckSpec[],
+  idleFor: number,
+): Step[] {
   const both = (traffic: TrafficShare[]): Target => ({
     instances: from === null ? { [to]: count } : { [from]: count, [to]: count },
     traffic,
     mode: "normal",
   });
-  const steps: Step[] = [converge(`start ${count} × ${to} beside the live colour`, both(from ? all(from) : []))];
-  if (smoke.length > 0) steps.push({ kind: "smoke", description: `smoke-check ${to}`, version: to, checks: smoke });
+  const steps: Step[] = [
+    converge(`start ${count} × ${to} beside the live colour`, both(from ? all(from) : [])),
+  ];
+  if (smoke.length > 0)
+    steps.push({ kind: "smoke", description: `smoke-check ${to}`, version: to, checks: smoke });
   steps.push(converge(`switch all traffic to ${to}`, both(all(to))));
   if (from !== null && from !== to) {
-    steps.push({ kind: "keep-idle", description: `keep ${from} idle for rollback`, version: from, forMs: idleFor });
+    steps.push({
+      kind: "keep-idle",
+      description: `keep ${from} idle for rollback`,
+      version: from,
+      forMs: idleFor,
+    });
   }
   return steps;
 }

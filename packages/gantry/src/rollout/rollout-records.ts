@@ -30,7 +30,10 @@ export interface Rollout {
   finishedAt: string | null;
 }
 
-export type NewRollout = Pick<Rollout, "service" | "kind" | "fromVersion" | "toVersion" | "strategy" | "steps" | "actor" | "reason">;
+export type NewRollout = Pick<
+  Rollout,
+  "service" | "kind" | "fromVersion" | "toVersion" | "strategy" | "steps" | "actor" | "reason"
+>;
 
 /** Rollouts as stored: every transition is committed here before the engine acts on it. */
 export class RolloutRecords {
@@ -69,7 +72,11 @@ export class RolloutRecords {
   }
 
   async get(id: number): Promise<Rollout> {
-    const row = await this.#db.selectFrom("rollouts").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+    const row = await this.#db
+      .selectFrom("rollouts")
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirstOrThrow();
     return toRollout(row);
   }
 
@@ -108,7 +115,10 @@ export class RolloutRecords {
     return row ? toRollout(row) : undefined;
   }
 
-  async update(id: number, change: Partial<Pick<Rollout, "step" | "status" | "failure" | "abortRequested">>): Promise<void> {
+  async update(
+    id: number,
+    change: Partial<Pick<Rollout, "step" | "status" | "failure" | "abortRequested">>,
+  ): Promise<void> {
     const now = this.#now().toISOString();
     const finished = change.status !== undefined && finishedStatuses.includes(change.status);
     await this.#db
@@ -116,7 +126,9 @@ export class RolloutRecords {
       .set({
         ...(change.step !== undefined && { step: change.step }),
         ...(change.status !== undefined && { status: change.status }),
-        ...(change.failure !== undefined && { failure: change.failure ? JSON.stringify(change.failure) : null }),
+        ...(change.failure !== undefined && {
+          failure: change.failure ? JSON.stringify(change.failure) : null,
+        }),
         ...(change.abortRequested !== undefined && { abort_requested: change.abortRequested ? 1 : 0 }),
         ...(finished && { finished_at: now }),
         updated_at: now,

@@ -52,7 +52,10 @@ export class TrafficController {
       }
     }
     this.#deps.log.error({ err: lastError }, "router did not accept the policy");
-    throw new GantryError("UNAVAILABLE", `the router did not accept the routing policy: ${(lastError as Error)?.message}`);
+    throw new GantryError(
+      "UNAVAILABLE",
+      `the router did not accept the routing policy: ${(lastError as Error)?.message}`,
+    );
   }
 
   async build(): Promise<RouterPolicy> {

@@ -1,2 +1,13 @@
-export { type ImportRelease, ReleaseIntake, type ReleaseIntakeDeps, type ReleaseUpload } from "./release-intake.ts";
-export { type Release, type Service, ServiceCatalog, type ServiceState, type TrafficShare } from "./service-catalog.ts";
+export {
+  type ImportRelease,
+  ReleaseIntake,
+  type ReleaseIntakeDeps,
+  type ReleaseUpload,
+} from "./release-intake.ts";
+export {
+  type Release,
+  type Service,
+  ServiceCatalog,
+  type ServiceState,
+  type TrafficShare,
+} from "./service-catalog.ts";

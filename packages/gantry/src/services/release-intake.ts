@@ -45,7 +45,9 @@ export class ReleaseIntake {
   }
 
   /** The same from a directory or archive on this machine (the demo's release). */
-  async acceptPath(upload: Omit<ReleaseUpload, "archive"> & { artifactPath: string }): Promise<{ release: Release; created: boolean }> {
+  async acceptPath(
+    upload: Omit<ReleaseUpload, "archive"> & { artifactPath: string },
+  ): Promise<{ release: Release; created: boolean }> {
     const { catalog } = this.#d;
     await catalog.get(upload.service);
     {
@@ -56,7 +58,8 @@ export class ReleaseIntake {
         artifactPath: upload.artifactPath,
       });
       const existing = await catalog.findRelease(upload.service, upload.version);
-      if (existing) return { release: this.#sameOrRefuse(existing, imported.checksum, upload.env), created: false };
+      if (existing)
+        return { release: this.#sameOrRefuse(existing, imported.checksum, upload.env), created: false };
       const release: Release = {
         service: upload.service,
         version: upload.version,
@@ -74,7 +77,13 @@ export class ReleaseIntake {
         action: "release.created",
         service: upload.service,
         subject: `release/${upload.version}`,
-        data: { version: upload.version, checksum: release.checksum, files: release.files, bytes: release.bytes, envKeys: Object.keys(upload.env) },
+        data: {
+          version: upload.version,
+          checksum: release.checksum,
+          files: release.files,
+          bytes: release.bytes,
+          envKeys: Object.keys(upload.env),
+        },
       });
       return { release, created: true };
     }

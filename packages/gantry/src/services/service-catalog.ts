@@ -103,7 +103,12 @@ export class ServiceCatalog {
   }
 
   async listReleases(service: string): Promise<Release[]> {
-    const rows = await this.#db.selectFrom("releases").selectAll().where("service", "=", service).orderBy("created_at").execute();
+    const rows = await this.#db
+      .selectFrom("releases")
+      .selectAll()
+      .where("service", "=", service)
+      .orderBy("created_at")
+      .execute();
     return rows.map(toRelease);
   }
 
@@ -125,7 +130,11 @@ export class ServiceCatalog {
   }
 
   async state(service: string): Promise<ServiceState> {
-    const row = await this.#db.selectFrom("service_state").selectAll().where("service", "=", service).executeTakeFirst();
+    const row = await this.#db
+      .selectFrom("service_state")
+      .selectAll()
+      .where("service", "=", service)
+      .executeTakeFirst();
     if (!row) return { service, liveVersion: null, traffic: [], mode: "normal", idle: null };
     return {
       service,

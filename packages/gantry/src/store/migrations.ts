@@ -31,7 +31,9 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
         await db.schema
           .createTable("rollouts")
-          .addColumn("id", serial, (c) => (dialect === "sqlite" ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn("id", serial, (c) =>
+            dialect === "sqlite" ? c.primaryKey().autoIncrement() : c.primaryKey(),
+          )
           .addColumn("service", "text", (c) => c.notNull())
           .addColumn("kind", "text", (c) => c.notNull())
           .addColumn("from_version", "text")
@@ -59,7 +61,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn("created_at", "text", (c) => c.notNull())
           .addColumn("updated_at", "text", (c) => c.notNull())
           .execute();
-        await db.schema.createIndex("instances_service").on("instances").columns(["service", "state"]).execute();
+        await db.schema
+          .createIndex("instances_service")
+          .on("instances")
+          .columns(["service", "state"])
+          .execute();
         await db.schema
           .createTable("service_state")
           .addColumn("service", "text", (c) => c.primaryKey())
@@ -71,7 +77,9 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
         await db.schema
           .createTable("audit_events")
-          .addColumn("id", serial, (c) => (dialect === "sqlite" ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn("id", serial, (c) =>
+            dialect === "sqlite" ? c.primaryKey().autoIncrement() : c.primaryKey(),
+          )
           .addColumn("at", "text", (c) => c.notNull())
           .addColumn("actor", "text", (c) => c.notNull())
           .addColumn("action", "text", (c) => c.notNull())

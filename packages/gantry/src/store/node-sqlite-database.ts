@@ -7,7 +7,9 @@ import type { SqliteDatabase, SqliteStatement } from "kysely";
  */
 export function openNodeSqlite(path: string): SqliteDatabase {
   const db = new DatabaseSync(path);
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;");
+  db.exec(
+    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+  );
   return {
     close: () => db.close(),
     prepare(sql: string): SqliteStatement {

@@ -25,6 +25,8 @@ async function migrate(db: Kysely<Database>, dialect: Dialect): Promise<void> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
-    throw new GantryError("INTERNAL", `store migration ${failed} failed: ${(error as Error).message}`, { cause: error });
+    throw new GantryError("INTERNAL", `store migration ${failed} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }

@@ -38,12 +38,17 @@ export function adminRoutes(ctx: ApiContext): RouteDef[] {
       }),
       handler: async ({ params, query, reply, request }) => {
         await ctx.catalog.get(params.service);
-        const records = (await ctx.instances.alive(params.service)).filter((i) => !query.version || i.version === query.version);
+        const records = (await ctx.instances.alive(params.service)).filter(
+          (i) => !query.version || i.version === query.version,
+        );
         if (records.length === 0 && query.version) {
           const stopped = await ctx.instances.ofVersion(params.service, query.version);
           records.push(...stopped.slice(0, 4));
         }
-        reply.raw.writeHead(200, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
+        reply.raw.writeHead(200, {
+          "content-type": "text/plain; charset=utf-8",
+          "cache-control": "no-store",
+        });
         for (const r of records) {
           const text = await ctx.runtime.logs(r.id, query.tail).catch(() => "");
           reply.raw.write(prefixLines(r.id, text));
@@ -53,7 +58,9 @@ export function adminRoutes(ctx: ApiContext): RouteDef[] {
           request.raw.on("close", () => abort.abort());
           await Promise.all(
             records.map((r) =>
-              ctx.runtime.followLogs(r.id, (chunk) => reply.raw.write(prefixLines(r.id, chunk)), abort.signal).catch(() => undefined),
+              ctx.runtime
+                .followLogs(r.id, (chunk) => reply.raw.write(prefixLines(r.id, chunk)), abort.signal)
+                .catch(() => undefined),
             ),
           );
         }
@@ -108,8 +115,13 @@ export function adminRoutes(ctx: ApiContext): RouteDef[] {
       summary: "Revoke a token",
       params: z.object({ id: z.string().uuid() }),
       handler: async ({ params, principal }) => {
-        if (!(await ctx.tokens.revoke(params.id))) throw new GantryError("NOT_FOUND", `no token ${params.id}`);
-        await ctx.audit.record({ actor: principal.name, action: "token.revoked", subject: `token/${params.id}` });
+        if (!(await ctx.tokens.revoke(params.id)))
+          throw new GantryError("NOT_FOUND", `no token ${params.id}`);
+        await ctx.audit.record({
+          actor: principal.name,
+          action: "token.revoked",
+          subject: `token/${params.id}`,
+        });
         return { revoked: params.id };
       },
     }),
@@ -122,9 +134,13 @@ export function parseSince(text: string, now = new Date()): Date {
   if (ms !== undefined) return new Date(now.getTime() - ms);
   const at = new Date(text);
   if (Number.isNaN(at.getTime())) {
-    throw new GantryError("BAD_REQUEST", `since "${text}" is neither a duration (e.g. 1h) nor a time (e.g. 2026-11-22T10:00:00Z)`, {
-      field: "since",
-    });
+    throw new GantryError(
+      "BAD_REQUEST",
+      `since "${text}" is neither a duration (e.g. 1h) nor a time (e.g. 2026-11-22T10:00:00Z)`,
+      {
+        field: "since",
+      },
+    );
   }
   return at;
 }

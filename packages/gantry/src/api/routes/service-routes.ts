@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { envMap, parseOrThrow, serviceName, serviceSpec, strategySpec, strategyTypes, versionName } from "../../config/index.ts";
+import {
+  envMap,
+  parseOrThrow,
+  serviceName,
+  serviceSpec,
+  strategySpec,
+  strategyTypes,
+  versionName,
+} from "../../config/index.ts";
 import { GantryError } from "../../errors/index.ts";
 import { statusReport, summarizeRollout } from "../../rollout/index.ts";
 import type { ApiContext } from "../context.ts";
@@ -51,7 +59,12 @@ export function serviceRoutes(ctx: ApiContext): RouteDef[] {
       handler: async ({ params, body, principal }) => {
         const changed = await ctx.catalog.put(params.service, body, "api");
         if (changed) {
-          await ctx.audit.record({ actor: principal.name, action: "service.declared", service: params.service, data: { spec: body } });
+          await ctx.audit.record({
+            actor: principal.name,
+            action: "service.declared",
+            service: params.service,
+            data: { spec: body },
+          });
         }
         return { service: await ctx.catalog.get(params.service), changed };
       },
@@ -102,7 +115,11 @@ export function serviceRoutes(ctx: ApiContext): RouteDef[] {
         .strict(),
       status: 202,
       handler: async ({ params, body, principal }) => {
-        const rollout = await ctx.orchestrator.deploy({ service: params.service, ...body, actor: principal.name });
+        const rollout = await ctx.orchestrator.deploy({
+          service: params.service,
+          ...body,
+          actor: principal.name,
+        });
         return { rollout: summarizeRollout(rollout) };
       },
     }),
@@ -116,7 +133,11 @@ export function serviceRoutes(ctx: ApiContext): RouteDef[] {
       body: z.object({ reason: z.string().max(2000).optional() }).strict(),
       status: 202,
       handler: async ({ params, body, principal }) => {
-        const rollout = await ctx.orchestrator.rollback({ service: params.service, actor: principal.name, reason: body.reason });
+        const rollout = await ctx.orchestrator.rollback({
+          service: params.service,
+          actor: principal.name,
+          reason: body.reason,
+        });
         return { rollout: summarizeRollout(rollout) };
       },
     }),
@@ -152,7 +173,7 @@ export function serviceRoutes(ctx: ApiContext): RouteDef[] {
       handler: async ({ params }) => {
         const rollout = await ctx.rollouts.find(params.id);
         if (!rollout) throw notFound(`no rollout ${params.id}`);
-        return { rollout: { ...summarizeRollout(rollout), steps: rollout.steps, failure: rollout.failure } };
+        return { rollout: { ...summarizeRollout(rollout), plan: rollout.steps, failure: rollout.failure } };
       },
     }),
   ];
@@ -164,7 +185,11 @@ function parseEnvPairs(value: string | string[] | undefined): Record<string, str
   for (const pair of pairs) {
     const at = pair.indexOf("=");
     if (at <= 0) {
-      throw new GantryError("BAD_REQUEST", `env "${pair}" is not KEY=VALUE; write e.g. --env DEMO_FAIL_RATE=0.2`, { field: "env" });
+      throw new GantryError(
+        "BAD_REQUEST",
+        `env "${pair}" is not KEY=VALUE; write e.g. --env DEMO_FAIL_RATE=0.2`,
+        { field: "env" },
+      );
     }
     env[pair.slice(0, at)] = pair.slice(at + 1);
   }

@@ -1,6 +1,6 @@
 import type { AuditEvent } from "../../audit/index.ts";
 import { resolveClient } from "../api-client.ts";
-import { clientHelp, clientOptions, type Command } from "../command.ts";
+import { type Command, clientHelp, clientOptions } from "../command.ts";
 import { printJson, table } from "../render.ts";
 
 export const audit: Command = {
@@ -15,18 +15,36 @@ declared, tokens created.
   --action A    only one kind of event (e.g. rollout.failed)
   --json        {"events": [...]} as documented in docs/cli.md
 ${clientHelp}`,
-  options: { ...clientOptions, service: { type: "string" }, since: { type: "string" }, action: { type: "string" } },
+  options: {
+    ...clientOptions,
+    service: { type: "string" },
+    since: { type: "string" },
+    action: { type: "string" },
+  },
   async run(values) {
-    const client = resolveClient({ dataDir: values["data-dir"] as string | undefined, api: values.api as string | undefined });
+    const client = resolveClient({
+      dataDir: values["data-dir"] as string | undefined,
+      api: values.api as string | undefined,
+    });
     const query = new URLSearchParams();
-    for (const key of ["service", "since", "action"] as const) if (values[key]) query.set(key, values[key] as string);
+    for (const key of ["service", "since", "action"] as const)
+      if (values[key]) query.set(key, values[key] as string);
     const { events } = await client.request<{ events: AuditEvent[] }>("GET", `/api/v1/audit?${query}`);
     if (values.json) {
       printJson({ events });
       return 0;
     }
-    const rows = events.map((e) => [e.at.replace("T", " ").slice(0, 19), e.actor, e.action, e.service, e.subject, e.reason]);
-    process.stdout.write(`${table(["WHEN (UTC)", "ACTOR", "ACTION", "SERVICE", "SUBJECT", "REASON"], rows)}\n`);
+    const rows = events.map((e) => [
+      e.at.replace("T", " ").slice(0, 19),
+      e.actor,
+      e.action,
+      e.service,
+      e.subject,
+      e.reason,
+    ]);
+    process.stdout.write(
+      `${table(["WHEN (UTC)", "ACTOR", "ACTION", "SERVICE", "SUBJECT", "REASON"], rows)}\n`,
+    );
     return 0;
   },
 };

@@ -1,6 +1,6 @@
 import type { RolloutSummary } from "../../rollout/index.ts";
 import { resolveClient } from "../api-client.ts";
-import { clientHelp, clientOptions, type Command, requirePositional } from "../command.ts";
+import { type Command, clientHelp, clientOptions, requirePositional } from "../command.ts";
 import { printJson, table } from "../render.ts";
 
 type Entry = RolloutSummary & { release: { checksum: string; env: Record<string, string> } | null };
@@ -17,8 +17,14 @@ ${clientHelp}`,
   options: clientOptions,
   async run(values, positionals) {
     const service = requirePositional(history, positionals, 0, "SERVICE");
-    const client = resolveClient({ dataDir: values["data-dir"] as string | undefined, api: values.api as string | undefined });
-    const { rollouts } = await client.request<{ rollouts: Entry[] }>("GET", `/api/v1/services/${encodeURIComponent(service)}/rollouts`);
+    const client = resolveClient({
+      dataDir: values["data-dir"] as string | undefined,
+      api: values.api as string | undefined,
+    });
+    const { rollouts } = await client.request<{ rollouts: Entry[] }>(
+      "GET",
+      `/api/v1/services/${encodeURIComponent(service)}/rollouts`,
+    );
     if (values.json) {
       printJson({ rollouts });
       return 0;
@@ -34,7 +40,9 @@ ${clientHelp}`,
       envText(r.release?.env),
       r.failure ?? r.reason ?? "",
     ]);
-    process.stdout.write(`${table(["ID", "WHEN (UTC)", "KIND", "VERSIONS", "STRATEGY", "OUTCOME", "BY", "ENV", "REASON"], rows)}\n`);
+    process.stdout.write(
+      `${table(["ID", "WHEN (UTC)", "KIND", "VERSIONS", "STRATEGY", "OUTCOME", "BY", "ENV", "REASON"], rows)}\n`,
+    );
     return 0;
   },
 };

@@ -1,6 +1,6 @@
 import type { RolloutSummary } from "../../rollout/index.ts";
 import { resolveClient } from "../api-client.ts";
-import { clientHelp, clientOptions, type Command, requirePositional } from "../command.ts";
+import { type Command, clientHelp, clientOptions, requirePositional } from "../command.ts";
 import { printJson } from "../render.ts";
 import { waitForRollout } from "./wait.ts";
 
@@ -20,13 +20,26 @@ ${clientHelp}`,
   options: { ...clientOptions, wait: { type: "boolean" }, reason: { type: "string" } },
   async run(values, positionals) {
     const service = requirePositional(rollback, positionals, 0, "SERVICE");
-    const client = resolveClient({ dataDir: values["data-dir"] as string | undefined, api: values.api as string | undefined });
+    const client = resolveClient({
+      dataDir: values["data-dir"] as string | undefined,
+      api: values.api as string | undefined,
+    });
     const body = values.reason ? { reason: values.reason } : {};
-    const { rollout } = await client.request<{ rollout: RolloutSummary }>("POST", `/api/v1/services/${encodeURIComponent(service)}/rollback`, body);
+    const { rollout } = await client.request<{ rollout: RolloutSummary }>(
+      "POST",
+      `/api/v1/services/${encodeURIComponent(service)}/rollback`,
+      body,
+    );
     if (values.wait) return waitForRollout(client, rollout.id, values.json === true);
     if (values.json) printJson({ rollout });
-    else if (rollout.kind === "deploy") process.stdout.write(`rollout ${rollout.id} of ${rollout.to} is being aborted; ${rollout.from ?? "nothing"} takes the traffic back\n`);
-    else process.stdout.write(`rollback ${rollout.id}: ${service} ${rollout.from} → ${rollout.to} (${rollout.strategy}) started\n`);
+    else if (rollout.kind === "deploy")
+      process.stdout.write(
+        `rollout ${rollout.id} of ${rollout.to} is being aborted; ${rollout.from ?? "nothing"} takes the traffic back\n`,
+      );
+    else
+      process.stdout.write(
+        `rollback ${rollout.id}: ${service} ${rollout.from} → ${rollout.to} (${rollout.strategy}) started\n`,
+      );
     return 0;
   },
 };

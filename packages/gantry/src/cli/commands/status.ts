@@ -1,6 +1,6 @@
 import type { ServiceReport } from "../../rollout/index.ts";
 import { resolveClient } from "../api-client.ts";
-import { clientHelp, clientOptions, type Command } from "../command.ts";
+import { type Command, clientHelp, clientOptions } from "../command.ts";
 import { printJson, table } from "../render.ts";
 
 export const status: Command = {
@@ -14,10 +14,20 @@ instance (version, port, state, health, restarts) and the rollout under way or t
 ${clientHelp}`,
   options: clientOptions,
   async run(values, positionals) {
-    const client = resolveClient({ dataDir: values["data-dir"] as string | undefined, api: values.api as string | undefined });
+    const client = resolveClient({
+      dataDir: values["data-dir"] as string | undefined,
+      api: values.api as string | undefined,
+    });
     const [only] = positionals;
     const services = only
-      ? [(await client.request<{ status: ServiceReport }>("GET", `/api/v1/services/${encodeURIComponent(only)}`)).status]
+      ? [
+          (
+            await client.request<{ status: ServiceReport }>(
+              "GET",
+              `/api/v1/services/${encodeURIComponent(only)}`,
+            )
+          ).status,
+        ]
       : (await client.request<{ services: ServiceReport[] }>("GET", "/api/v1/status")).services;
     if (values.json) {
       printJson({ services });
@@ -40,13 +50,19 @@ function renderService(s: ServiceReport): string {
   if (s.idle) lines.push(`  idle colour ${s.idle.version} kept for rollback until ${s.idle.until}`);
   const r = s.rollout ?? s.lastRollout;
   if (r) {
-    const state = s.rollout ? `step ${r.step}/${r.steps}: ${r.stepDescription ?? ""}` : `finished ${r.finishedAt ?? ""}`;
-    lines.push(`  ${s.rollout ? "rollout" : "last rollout"} ${r.id} (${r.kind}, ${r.strategy}) ${r.from ?? "-"} → ${r.to}: ${r.status}, ${state}`);
+    const state = s.rollout
+      ? `step ${r.step}/${r.steps}: ${r.stepDescription ?? ""}`
+      : `finished ${r.finishedAt ?? ""}`;
+    lines.push(
+      `  ${s.rollout ? "rollout" : "last rollout"} ${r.id} (${r.kind}, ${r.strategy}) ${r.from ?? "-"} → ${r.to}: ${r.status}, ${state}`,
+    );
     if (r.failure) lines.push(`  reason: ${r.failure}`);
   }
   if (s.instances.length > 0) {
     const rows = s.instances.map((i) => [i.id, i.version, i.port, i.state, i.health, i.pid, i.restarts]);
-    lines.push(table(["INSTANCE", "VERSION", "PORT", "STATE", "HEALTH", "PID", "RESTARTS"], rows).replace(/^/gm, "  "));
+    lines.push(
+      table(["INSTANCE", "VERSION", "PORT", "STATE", "HEALTH", "PID", "RESTARTS"], rows).replace(/^/gm, "  "),
+    );
   }
   return lines.join("\n");
 }

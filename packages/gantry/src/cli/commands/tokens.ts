@@ -1,7 +1,7 @@
 import type { CreatedToken, Principal } from "../../auth/index.ts";
 import { GantryError } from "../../errors/index.ts";
 import { resolveClient } from "../api-client.ts";
-import { clientHelp, clientOptions, type Command, requirePositional } from "../command.ts";
+import { type Command, clientHelp, clientOptions, requirePositional } from "../command.ts";
 import { printJson, table } from "../render.ts";
 
 export const tokens: Command = {
@@ -17,10 +17,16 @@ tokens. A new token is printed once; Gantry keeps only its hash.
 ${clientHelp}`,
   options: { ...clientOptions, role: { type: "string" }, name: { type: "string" } },
   async run(values, positionals) {
-    const client = resolveClient({ dataDir: values["data-dir"] as string | undefined, api: values.api as string | undefined });
+    const client = resolveClient({
+      dataDir: values["data-dir"] as string | undefined,
+      api: values.api as string | undefined,
+    });
     const action = requirePositional(tokens, positionals, 0, "create|list|revoke");
     if (action === "create") {
-      if (!values.role) throw new GantryError("BAD_REQUEST", "--role is required: viewer, deployer or admin", { field: "role" });
+      if (!values.role)
+        throw new GantryError("BAD_REQUEST", "--role is required: viewer, deployer or admin", {
+          field: "role",
+        });
       const created = await client.request<CreatedToken>("POST", "/api/v1/tokens", {
         name: values.name ?? `${values.role}-token`,
         role: values.role,
@@ -32,7 +38,13 @@ ${clientHelp}`,
     if (action === "list") {
       const { tokens: list } = await client.request<{ tokens: Principal[] }>("GET", "/api/v1/tokens");
       if (values.json) printJson({ tokens: list });
-      else process.stdout.write(`${table(["ID", "NAME", "ROLE"], list.map((t) => [t.tokenId, t.name, t.role]))}\n`);
+      else
+        process.stdout.write(
+          `${table(
+            ["ID", "NAME", "ROLE"],
+            list.map((t) => [t.tokenId, t.name, t.role]),
+          )}\n`,
+        );
       return 0;
     }
     if (action === "revoke") {

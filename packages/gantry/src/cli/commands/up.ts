@@ -7,7 +7,11 @@ function port(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    throw new GantryError("BAD_REQUEST", `${flag} ${JSON.stringify(value)} is not a port; give a number from 1 to 65535`, { field: flag });
+    throw new GantryError(
+      "BAD_REQUEST",
+      `${flag} ${JSON.stringify(value)} is not a port; give a number from 1 to 65535`,
+      { field: flag },
+    );
   }
   return n;
 }

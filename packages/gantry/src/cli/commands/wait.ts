@@ -35,7 +35,9 @@ function report(rollout: Detailed): void {
   if (rollout.failure) {
     process.stdout.write(`reason: ${rollout.failure.reason}\n`);
     for (const [instance, log] of Object.entries(rollout.failure.logs ?? {})) {
-      process.stdout.write(`--- last log lines of ${instance} ---\n${log.split("\n").slice(-20).join("\n")}\n`);
+      process.stdout.write(
+        `--- last log lines of ${instance} ---\n${log.split("\n").slice(-20).join("\n")}\n`,
+      );
     }
   }
 }

@@ -1,0 +1,34 @@
+import { z } from "zod";
+import type { RouterPolicy } from "./policy.ts";
+
+const upstream = z.object({
+  id: z.string().min(1).max(200),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+});
+
+const backend = z.object({
+  version: z.string().min(1).max(100),
+  weight: z.number().min(0).max(1_000_000),
+  instances: z.array(upstream),
+});
+
+const route = z.object({
+  service: z.string().min(1).max(100),
+  hosts: z.array(z.string().min(1)),
+  pathPrefix: z.string().startsWith("/"),
+  isDefault: z.boolean(),
+  mode: z.enum(["normal", "maintenance"]),
+  maintenance: z.object({
+    retryAfterSeconds: z.number().int().min(0).max(86_400),
+    contentType: z.string().min(1),
+    body: z.string(),
+  }),
+  backends: z.array(backend),
+});
+
+/** Validates a policy pushed to the router's admin API; a bad one never replaces a good one. */
+export const routerPolicySchema: z.ZodType<RouterPolicy> = z.object({
+  revision: z.number().int().min(0),
+  services: z.array(route),
+});
