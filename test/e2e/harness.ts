@@ -128,6 +128,7 @@ export async function up(options: UpOptions = {}): Promise<RunningGantry> {
 
 export interface Sample {
   at: number;
+  post: boolean;
   status: number;
   version: string | null;
   error: string | null;
@@ -135,19 +136,25 @@ export interface Sample {
 }
 
 /** Sends requests at a constant rate over keep-alive connections and records every outcome. */
-export function constantLoad(options: { url: string; host: string; rps: number; path?: string }) {
+export function constantLoad(options: { url: string; host: string; rps: number; path?: string; postEvery?: number }) {
   const samples: Sample[] = [];
   const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 30_000, pipelining: 1 });
   const pending = new Set<Promise<void>>();
   const intervalMs = 10;
   const perTick = options.rps / (1000 / intervalMs);
   let credit = 0;
+  let sent = 0;
   const one = async () => {
     const at = Date.now();
+    sent += 1;
+    // Every Nth request is a write: it cannot be replayed, so it fails if an instance leaves too early.
+    const post = options.postEvery !== undefined && sent % options.postEvery === 0;
     try {
-      const response = await request(`${options.url}${options.path ?? "/"}`, {
+      const response = await request(`${options.url}${post ? "/items" : (options.path ?? "/")}`, {
         dispatcher,
-        headers: { host: options.host },
+        method: post ? "POST" : "GET",
+        body: post ? JSON.stringify({ name: `load-${sent}` }) : null,
+        headers: { host: options.host, ...(post && { "content-type": "application/json" }) },
         headersTimeout: 10_000,
         bodyTimeout: 10_000,
       });
@@ -156,13 +163,14 @@ export function constantLoad(options: { url: string; host: string; rps: number; 
       const retry = response.headers["retry-after"];
       samples.push({
         at,
+        post,
         status: response.statusCode,
         version: typeof version === "string" ? version : null,
         error: null,
         retryAfter: typeof retry === "string" ? retry : null,
       });
     } catch (error) {
-      samples.push({ at, status: 0, version: null, error: (error as Error).message, retryAfter: null });
+      samples.push({ at, post, status: 0, version: null, error: (error as Error).message, retryAfter: null });
     }
   };
   const timer = setInterval(() => {
@@ -205,11 +213,13 @@ export async function waitUntil(
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** A gantry.yaml declaring the demo app as service `web` with quick health checks. */
+/** A gantry.yaml declaring the demo app as service `web` with quick health checks and one shared item store. */
 export function webConfig(strategy: string, extra = ""): string {
+  const db = join(mkdtempSync(join(tmpdir(), "gantry-e2e-db-")), "items.sqlite");
   return `services:
   web:
     command: node server.ts
+    env: { DEMO_DB: ${db} }
     instances: 2
     route: { hosts: [web.localhost], default: true }
     healthCheck: { path: /healthz, interval: 200ms, timeout: 1s, deadline: 15s }

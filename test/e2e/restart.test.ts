@@ -30,7 +30,7 @@ describe("a control plane killed mid-rollout", () => {
         (await gantry(first.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v1", "--wait"]))
           .code,
       ).toBe(0);
-      const load = constantLoad({ url: first.routerUrl, host: "web.localhost", rps: 200 });
+      const load = constantLoad({ url: first.routerUrl, host: "web.localhost", rps: 200, postEvery: 5 });
       // Slow starts keep the rollout in flight long enough to kill the control plane in the middle of it.
       const started = await gantry(first.dataDir, [
         "deploy",
