@@ -69,10 +69,19 @@ const server = createServer(
   },
   proxy.handle,
 );
-server.on("clientError", (_error, socket) => {
-  if (socket.writable)
-    socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
-  else socket.destroy();
+server.on("clientError", (error, socket) => {
+  // A client that is too slow or sends garbage gets a status line and loses its connection,
+  // even if it keeps writing (which would hold a half-closed socket open).
+  const code = (error as { code?: string }).code;
+  const status =
+    code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? "408 Request Timeout"
+      : code === "HPE_HEADER_OVERFLOW"
+        ? "431 Request Header Fields Too Large"
+        : "400 Bad Request";
+  if (!socket.writable) return socket.destroy();
+  socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  setTimeout(() => socket.destroy(), 250).unref();
 });
 
 const admin = createAdminServer({
