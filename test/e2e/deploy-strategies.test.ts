@@ -35,6 +35,7 @@ describe.each(Object.entries(strategies))("%s deploy under load", (name, strateg
     expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
     const switchedAt = Date.now();
     await new Promise((r) => setTimeout(r, 500));
+    const rollbackAsked = Date.now();
     const rolledBack = await gantry(g.dataDir, ["rollback", "web", "--wait"]);
     expect(rolledBack.code, rolledBack.stdout + rolledBack.stderr).toBe(0);
     const backAt = Date.now();
@@ -46,11 +47,14 @@ describe.each(Object.entries(strategies))("%s deploy under load", (name, strateg
     const allowed =
       name === "recreate" ? (s: (typeof samples)[0]) => s.status === 503 && s.retryAfter !== null : undefined;
     expect(failures(samples, allowed)).toEqual([]);
-    for (const s of samples.filter((s) => s.status === 200 || s.status === 201)) expect(["v1", "v2"]).toContain(s.version);
+    for (const s of samples.filter((s) => s.status === 200 || s.status === 201))
+      expect(["v1", "v2"]).toContain(s.version);
     // Every accepted write is stored exactly once, whichever version took it.
     const written = samples.filter((s) => s.post && s.status === 201).length;
     expect(written).toBeGreaterThan(50);
-    const stored = (await (await fetch(`${g.routerUrl}/items`, { headers: { host: "web.localhost" } })).json()) as { items: unknown[] };
+    const stored = (await (
+      await fetch(`${g.routerUrl}/items`, { headers: { host: "web.localhost" } })
+    ).json()) as { items: unknown[] };
     expect(stored.items).toHaveLength(written);
     // Once deploy --wait returned, v2 served everything until the rollback; after rollback --wait, v1.
     const between = samples.filter(
@@ -60,6 +64,11 @@ describe.each(Object.entries(strategies))("%s deploy under load", (name, strateg
     const after = samples.filter((s) => s.at > backAt + 50 && s.status < 300);
     expect(after.length).toBeGreaterThan(0);
     expect(after.every((s) => s.version === "v1")).toBe(true);
+    if (name === "blue-green") {
+      // The idle colour takes traffic back by a switch: from the command (CLI start-up included) to v1 serving.
+      const lastV2 = samples.filter((s) => s.version === "v2").at(-1)!;
+      expect(lastV2.at - rollbackAsked).toBeLessThan(1000);
+    }
 
     const history = JSON.parse((await gantry(g.dataDir, ["history", "web", "--json"])).stdout);
     expect(history.rollouts.map((r: { kind: string; status: string }) => `${r.kind}:${r.status}`)).toEqual([

@@ -136,7 +136,13 @@ export interface Sample {
 }
 
 /** Sends requests at a constant rate over keep-alive connections and records every outcome. */
-export function constantLoad(options: { url: string; host: string; rps: number; path?: string; postEvery?: number }) {
+export function constantLoad(options: {
+  url: string;
+  host: string;
+  rps: number;
+  path?: string;
+  postEvery?: number;
+}) {
   const samples: Sample[] = [];
   const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 30_000, pipelining: 1 });
   const pending = new Set<Promise<void>>();

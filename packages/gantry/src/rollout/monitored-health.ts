@@ -10,8 +10,6 @@ import type { HealthStatus, HealthWatcher } from "./ports.ts";
 export class MonitoredHealth implements HealthWatcher {
   readonly #monitors = new Map<string, HealthMonitor>();
   readonly #monitorOf = new Map<string, HealthMonitor>();
-  /** Instances adopted as healthy after a restart, until their first probe says otherwise. */
-  readonly #seeded = new Set<string>();
   readonly #listeners: ((id: string, status: HealthStatus) => void)[] = [];
 
   watch(id: string, port: number, check: HealthCheckSpec, initial: HealthStatus = "unknown"): void {
@@ -19,19 +17,16 @@ export class MonitoredHealth implements HealthWatcher {
     const previous = this.#monitorOf.get(id);
     if (previous && previous !== monitor) previous.unwatch(id);
     this.#monitorOf.set(id, monitor);
-    if (initial === "healthy") this.#seeded.add(id);
-    monitor.watch({ instanceId: id, host: "127.0.0.1", port, path: check.path });
+    monitor.watch({ instanceId: id, host: "127.0.0.1", port, path: check.path }, initial);
   }
 
   forget(id: string): void {
     this.#monitorOf.get(id)?.unwatch(id);
     this.#monitorOf.delete(id);
-    this.#seeded.delete(id);
   }
 
   status(id: string): HealthStatus {
-    const status = this.#monitorOf.get(id)?.status(id) ?? "unknown";
-    return status === "unknown" && this.#seeded.has(id) ? "healthy" : status;
+    return this.#monitorOf.get(id)?.status(id) ?? "unknown";
   }
 
   onChange(listener: (id: string, status: HealthStatus) => void): void {
@@ -57,8 +52,6 @@ export class MonitoredHealth implements HealthWatcher {
         healthyThreshold: check.healthyThreshold,
         unhealthyThreshold: check.unhealthyThreshold,
         onChange: (id, status) => {
-          const wasSeeded = this.#seeded.delete(id);
-          if (wasSeeded && status === "healthy") return;
           for (const listener of this.#listeners) listener(id, status);
         },
       });

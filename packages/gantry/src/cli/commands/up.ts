@@ -1,6 +1,6 @@
 import type { AuditEvent } from "../../audit/index.ts";
 import { GantryError } from "../../errors/index.ts";
-import { startGantry } from "../../main.ts";
+
 import type { Command } from "../command.ts";
 
 function port(value: unknown, flag: string): number | undefined {
@@ -59,6 +59,8 @@ one) and the instances of every service. Ctrl-C stops all of it; nothing is left
     help: { type: "boolean", short: "h" },
   },
   async run(values) {
+    // Loaded here so that other commands do not pay for loading the whole server.
+    const { startGantry } = await import("../../main.ts");
     const gantry = await startGantry({
       dataDir: (values["data-dir"] as string | undefined) ?? process.env.GANTRY_DATA_DIR ?? ".gantry",
       configPath: values.config as string | undefined,
