@@ -55,6 +55,7 @@ export async function connectRouter(options: {
     getPolicy: () => current!.admin.getPolicy(),
     inflight: () => current!.admin.inflight(),
     metrics: () => current!.admin.metrics(),
+    breakers: () => current!.admin.breakers(),
     healthy: () => current!.admin.healthy(),
   };
   return {

@@ -9,6 +9,8 @@ export interface RouterAdmin {
   inflight(): Promise<Record<string, number>>;
   /** Prometheus text exposition of the router's request metrics. */
   metrics(): Promise<string>;
+  /** Circuit breaker state ("closed", "open", "half-open") by service. */
+  breakers(): Promise<Record<string, string>>;
   healthy(): Promise<boolean>;
 }
 
@@ -40,6 +42,10 @@ export class HttpRouterAdmin implements RouterAdmin {
 
   metrics(): Promise<string> {
     return this.#call("GET", "/metrics");
+  }
+
+  async breakers(): Promise<Record<string, string>> {
+    return JSON.parse(await this.#call("GET", "/breakers"));
   }
 
   async healthy(): Promise<boolean> {

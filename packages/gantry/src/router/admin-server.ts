@@ -10,6 +10,8 @@ export interface AdminHandlers {
   /** Applies and persists a validated policy. */
   apply(policy: RouterPolicy): void;
   inflight(): Record<string, number>;
+  /** Circuit breaker state by service. */
+  breakers(): Record<string, string>;
   metrics(): Promise<string>;
 }
 
@@ -34,6 +36,7 @@ export function createAdminServer(h: AdminHandlers): Server {
         return json(res, 200, { ok: true, revision: h.policy().revision });
       if (req.method === "GET" && path === "/policy") return json(res, 200, h.policy());
       if (req.method === "GET" && path === "/inflight") return json(res, 200, h.inflight());
+      if (req.method === "GET" && path === "/breakers") return json(res, 200, h.breakers());
       if (req.method === "GET" && path === "/metrics") {
         const text = await h.metrics();
         res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });

@@ -18,13 +18,32 @@ const route = z.object({
   hosts: z.array(z.string().min(1)),
   pathPrefix: z.string().startsWith("/"),
   isDefault: z.boolean(),
-  mode: z.enum(["normal", "maintenance"]),
+  mode: z.enum(["normal", "maintenance", "read-only"]),
   maintenance: z.object({
     retryAfterSeconds: z.number().int().min(0).max(86_400),
     contentType: z.string().min(1),
     body: z.string(),
   }),
   backends: z.array(backend),
+  modeUntil: z.iso.datetime({ offset: true }).nullable().optional(),
+  readOnly: z
+    .object({
+      allowPaths: z.array(z.string().startsWith("/")),
+      retryAfterSeconds: z.number().int().min(0).max(86_400),
+    })
+    .optional(),
+  fallback: upstream.nullable().optional(),
+  breaker: z
+    .object({
+      forced: z.enum(["open", "closed"]).nullable(),
+      errorRate: z.number().min(0).max(1),
+      minRequests: z.number().int().min(1),
+      windowSeconds: z.number().min(1).max(3600),
+      consecutiveFailures: z.number().int().min(0),
+      cooldownSeconds: z.number().min(0.1).max(86_400),
+      halfOpenRequests: z.number().int().min(1).max(1000),
+    })
+    .optional(),
 });
 
 /** Validates a policy pushed to the router's admin API; a bad one never replaces a good one. */

@@ -9,7 +9,10 @@ export interface RouterPolicy {
   services: ServiceRoute[];
 }
 
-export type ServiceMode = "normal" | "maintenance";
+import type { BreakerSettings } from "./circuit-breaker.ts";
+
+/** normal · maintenance: every request gets the maintenance page · read-only: writes get 503, reads flow. */
+export type ServiceMode = "normal" | "maintenance" | "read-only";
 
 export interface ServiceRoute {
   service: string;
@@ -24,6 +27,18 @@ export interface ServiceRoute {
   maintenance: MaintenancePage;
   /** Versions that take traffic, each with its share. Weights are relative; 0 takes none. */
   backends: Backend[];
+  /** The mode ends (back to normal) at this ISO time, even if no new policy arrives. */
+  modeUntil?: string | null;
+  readOnly?: ReadOnlySettings;
+  /** Where traffic goes when no instance can serve or the breaker is open. */
+  fallback?: Upstream | null;
+  breaker?: BreakerSettings;
+}
+
+export interface ReadOnlySettings {
+  /** Path prefixes that stay writable in read-only mode (e.g. /login). */
+  allowPaths: string[];
+  retryAfterSeconds: number;
 }
 
 export interface MaintenancePage {

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
+import { CircuitBreaker, defaultBreaker } from "./circuit-breaker.ts";
 import { clientResponseHeaders, isReplayable, upstreamRequestHeaders } from "./forward-headers.ts";
-import type { RouterPolicy } from "./policy.ts";
+import type { RouterPolicy, ServiceRoute, Upstream } from "./policy.ts";
 import { type CompiledRoute, RouteTable } from "./route-table.ts";
 import type { RouterMetrics } from "./router-metrics.ts";
 import { UpstreamPools } from "./upstream-pools.ts";
@@ -26,10 +27,18 @@ const replayableErrors = new Set([
 export class ReverseProxy {
   readonly pools = new UpstreamPools();
   readonly #metrics: RouterMetrics;
+  readonly #breakers = new Map<string, CircuitBreaker>();
+  readonly #now: () => number;
   #table = new RouteTable({ revision: 0, services: [] });
 
-  constructor(metrics: RouterMetrics) {
+  constructor(metrics: RouterMetrics, now: () => number = Date.now) {
     this.#metrics = metrics;
+    this.#now = now;
+  }
+
+  /** Breaker state by service, for the admin API and `gantry status`. */
+  breakers(): Record<string, string> {
+    return Object.fromEntries([...this.#breakers].map(([service, b]) => [service, b.state]));
   }
 
   get revision(): number {
@@ -38,7 +47,20 @@ export class ReverseProxy {
 
   setPolicy(policy: RouterPolicy): void {
     const table = new RouteTable(policy);
-    this.pools.sync(policy.services.flatMap((s) => s.backends.flatMap((b) => b.instances)));
+    const fallbacks = policy.services.flatMap((s) => (s.fallback ? [s.fallback] : []));
+    this.pools.sync([
+      ...policy.services.flatMap((s) => s.backends.flatMap((b) => b.instances)),
+      ...fallbacks,
+    ]);
+    // Breakers keep their counts across policy changes; only their settings follow the policy.
+    for (const service of policy.services) {
+      const settings = service.breaker ?? defaultBreaker;
+      const breaker = this.#breakers.get(service.service);
+      if (breaker) breaker.settings = settings;
+      else this.#breakers.set(service.service, new CircuitBreaker(settings, this.#now));
+    }
+    for (const name of this.#breakers.keys())
+      if (!policy.services.some((s) => s.service === name)) this.#breakers.delete(name);
     this.#table = table;
   }
 
@@ -50,20 +72,84 @@ export class ReverseProxy {
       this.#metrics.record("", "", 404, (performance.now() - started) / 1000);
       return;
     }
-    if (route.spec.mode === "maintenance") {
+    const mode = this.#modeOf(route.spec);
+    if (mode === "maintenance") {
       const page = route.spec.maintenance;
       this.#answer(res, 503, page.contentType, page.body, { "retry-after": String(page.retryAfterSeconds) });
       this.#metrics.record(route.spec.service, "", 503, (performance.now() - started) / 1000);
       return;
     }
-    void this.#forward(route, req, res, started);
+    if (mode === "read-only") {
+      // The application learns the mode too, so an app with its own logic can adapt.
+      req.headers["x-gantry-mode"] = "read-only";
+      if (isWrite(req.method) && !allowedWhileReadOnly(route.spec, req.url ?? "/")) {
+        this.#readOnlyAnswer(route.spec, req, res);
+        this.#metrics.record(route.spec.service, "", 503, (performance.now() - started) / 1000);
+        return;
+      }
+    }
+    const breaker = this.#breakers.get(route.spec.service);
+    if (breaker && !breaker.allow()) {
+      void this.#toFallback(route.spec, req, res, started, "the circuit breaker is open");
+      return;
+    }
+    void this.#forward(route, req, res, started, breaker);
   };
+
+  /** The mode in force: a timed mode ends by itself, even with the control plane away. */
+  #modeOf(spec: ServiceRoute): ServiceRoute["mode"] {
+    if (spec.mode !== "normal" && spec.modeUntil && Date.parse(spec.modeUntil) <= this.#now())
+      return "normal";
+    return spec.mode;
+  }
+
+  #readOnlyAnswer(spec: ServiceRoute, req: IncomingMessage, res: ServerResponse): void {
+    const retry = { "retry-after": String(spec.readOnly?.retryAfterSeconds ?? 60) };
+    const message = `${spec.service} is in read-only mode; reads work, writes are refused for now. Try again later.`;
+    if ((req.headers.accept ?? "").includes("text/html")) {
+      this.#answer(
+        res,
+        503,
+        "text/html; charset=utf-8",
+        `<!doctype html><title>Read-only</title><h1>Read-only for a moment</h1><p>${message}</p>\n`,
+        retry,
+      );
+    } else {
+      this.#answer(
+        res,
+        503,
+        "application/json",
+        JSON.stringify({ error: { code: "READ_ONLY", message } }),
+        retry,
+      );
+    }
+  }
+
+  /** Sends a request to the service's fallback upstream, or answers 503 when it has none. */
+  async #toFallback(
+    spec: ServiceRoute,
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    why: string,
+  ): Promise<void> {
+    const fallback = spec.fallback;
+    if (!fallback) {
+      this.#answer(res, 503, "text/plain; charset=utf-8", `${spec.service} is unavailable: ${why}\n`, {
+        "retry-after": "1",
+      });
+      this.#metrics.record(spec.service, "", 503, (performance.now() - started) / 1000);
+      return;
+    }
+    await this.#send(spec.service, "fallback", fallback, req, res, started, new AbortController());
+  }
 
   async #forward(
     route: CompiledRoute,
     req: IncomingMessage,
     res: ServerResponse,
     started: number,
+    breaker?: CircuitBreaker,
   ): Promise<void> {
     const service = route.spec.service;
     const replayable = isReplayable(req);
@@ -76,14 +162,7 @@ export class ReverseProxy {
       const choice = route.pick(this.pools.usable, tried);
       const lease = choice && this.pools.acquire(choice.upstream.id);
       if (!choice || !lease) {
-        this.#answer(
-          res,
-          503,
-          "text/plain; charset=utf-8",
-          `no healthy instance of ${service} is available\n`,
-          { "retry-after": "1" },
-        );
-        this.#metrics.record(service, "", 503, (performance.now() - started) / 1000);
+        await this.#toFallback(route.spec, req, res, started, "no healthy instance is available");
         return;
       }
       const { upstream, backend } = choice;
@@ -96,6 +175,7 @@ export class ReverseProxy {
           signal: abort.signal,
         });
         this.pools.succeeded(upstream.id);
+        breaker?.record(answer.statusCode < 500);
         res.writeHead(answer.statusCode, clientResponseHeaders(answer.headers));
         this.#metrics.record(
           service,
@@ -109,6 +189,7 @@ export class ReverseProxy {
         const code = (error as { code?: string }).code ?? "";
         if (connectErrors.has(code)) this.pools.eject(upstream.id);
         if (abort.signal.aborted) return;
+        breaker?.record(false);
         if (!res.headersSent && replayable && replayableErrors.has(code) && attempt < maxAttempts) {
           tried.add(upstream.id);
           continue;
@@ -125,6 +206,47 @@ export class ReverseProxy {
       } finally {
         lease.release();
       }
+    }
+  }
+
+  /** One request to one upstream with no replay (the fallback's path). */
+  async #send(
+    service: string,
+    version: string,
+    upstream: Upstream,
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    abort: AbortController,
+  ): Promise<void> {
+    const lease = this.pools.acquire(upstream.id);
+    if (!lease) {
+      this.#answer(res, 503, "text/plain; charset=utf-8", `${service} is unavailable\n`, {
+        "retry-after": "1",
+      });
+      return;
+    }
+    res.once("close", () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    try {
+      const answer = await lease.pool.request({
+        path: req.url ?? "/",
+        method: req.method as "GET",
+        headers: upstreamRequestHeaders(req),
+        body: isReplayable(req) ? null : req,
+        signal: abort.signal,
+      });
+      res.writeHead(answer.statusCode, clientResponseHeaders(answer.headers));
+      this.#metrics.record(service, version, answer.statusCode, (performance.now() - started) / 1000);
+      await pipeline(answer.body, res).catch(() => res.destroy());
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      const code = (error as { code?: string }).code ?? "error";
+      this.#answer(res, 502, "text/plain; charset=utf-8", `the fallback of ${service} failed (${code})\n`);
+      this.#metrics.record(service, version, 502, (performance.now() - started) / 1000);
+    } finally {
+      lease.release();
     }
   }
 
@@ -146,4 +268,17 @@ export class ReverseProxy {
     });
     res.end(body);
   }
+}
+
+const writeMethods = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+function isWrite(method: string | undefined): boolean {
+  return writeMethods.has(method ?? "GET");
+}
+
+function allowedWhileReadOnly(spec: ServiceRoute, url: string): boolean {
+  const path = url.split("?")[0]!;
+  return (spec.readOnly?.allowPaths ?? []).some(
+    (prefix) => path === prefix || path.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`),
+  );
 }

@@ -299,3 +299,121 @@ describe("router", () => {
     expect(answer).toMatch(/^HTTP\/1.1 408/);
   }, 30_000);
 });
+
+describe("router modes", () => {
+  const one = (port: number) => [
+    { version: "v1", weight: 1, instances: [{ id: "w", host: "127.0.0.1", port }] },
+  ];
+
+  it("refuses writes in read-only mode by the Accept header, lets reads and allowed paths through, and tells the app", async () => {
+    const web = await upstream("web");
+    const r = await startRouter();
+    await r.admin.putPolicy(
+      policy(
+        1,
+        route("web", {
+          mode: "read-only",
+          readOnly: { allowPaths: ["/login"], retryAfterSeconds: 30 },
+          backends: one(web.port),
+        }),
+      ),
+    );
+    expect((await get(r.url)).text).toBe("web");
+    const json = await request(`${r.url}/items`, { method: "POST", body: "{}" });
+    expect(json.statusCode).toBe(503);
+    expect(json.headers["retry-after"]).toBe("30");
+    expect(JSON.parse(await json.body.text()).error.code).toBe("READ_ONLY");
+    const html = await request(`${r.url}/items`, { method: "DELETE", headers: { accept: "text/html" } });
+    expect(html.headers["content-type"]).toContain("text/html");
+    await html.body.text();
+    const login = await request(`${r.url}/login`, { method: "POST", body: "x" });
+    expect(login.statusCode).toBe(200);
+    await login.body.text();
+    expect(web.seen).toHaveLength(2);
+  });
+
+  it("ends a timed mode by itself", async () => {
+    const web = await upstream("web");
+    const r = await startRouter();
+    const until = new Date(Date.now() + 600).toISOString();
+    await r.admin.putPolicy(
+      policy(1, route("web", { mode: "maintenance", modeUntil: until, backends: one(web.port) })),
+    );
+    expect((await get(r.url)).status).toBe(503);
+    await sleep(700);
+    expect((await get(r.url)).text).toBe("web");
+  });
+
+  it("sends traffic to the fallback when no instance can serve", async () => {
+    const fallback = await upstream("static copy");
+    const r = await startRouter();
+    await r.admin.putPolicy(
+      policy(
+        1,
+        route("web", { fallback: { id: "fb", host: "127.0.0.1", port: fallback.port }, backends: [] }),
+      ),
+    );
+    expect((await get(r.url)).text).toBe("static copy");
+  });
+
+  it("opens the breaker on failures and falls back, half-opens after the cool-down, and closes", async () => {
+    let failing = true;
+    const flaky = createServer((_req, res) => {
+      res.statusCode = failing ? 500 : 200;
+      res.end(failing ? "boom" : "healthy");
+    });
+    await new Promise<void>((r) => flaky.listen(0, "127.0.0.1", r));
+    cleanups.push(() => new Promise((r) => flaky.close(r)));
+    const fallback = await upstream("fallback");
+    const r = await startRouter();
+    const breaker = {
+      forced: null,
+      errorRate: 0,
+      minRequests: 1,
+      windowSeconds: 10,
+      consecutiveFailures: 3,
+      cooldownSeconds: 1,
+      halfOpenRequests: 1,
+    };
+    await r.admin.putPolicy(
+      policy(
+        1,
+        route("web", {
+          breaker,
+          fallback: { id: "fb", host: "127.0.0.1", port: fallback.port },
+          backends: [
+            {
+              version: "v1",
+              weight: 1,
+              instances: [{ id: "f", host: "127.0.0.1", port: (flaky.address() as { port: number }).port }],
+            },
+          ],
+        }),
+      ),
+    );
+    for (let i = 0; i < 3; i++) expect((await get(r.url)).status).toBe(500);
+    expect(await r.admin.breakers()).toEqual({ web: "open" });
+    expect((await get(r.url)).text).toBe("fallback");
+    failing = false;
+    await sleep(1100);
+    expect((await get(r.url)).text).toBe("healthy");
+    expect(await r.admin.breakers()).toEqual({ web: "closed" });
+  });
+
+  it("holds the breaker open by hand ahead of a risky change", async () => {
+    const web = await upstream("web");
+    const r = await startRouter();
+    const breaker = {
+      forced: "open" as const,
+      errorRate: 0,
+      minRequests: 1,
+      windowSeconds: 10,
+      consecutiveFailures: 0,
+      cooldownSeconds: 1,
+      halfOpenRequests: 1,
+    };
+    await r.admin.putPolicy(policy(1, route("web", { breaker, backends: one(web.port) })));
+    expect((await get(r.url)).status).toBe(503);
+    expect(web.seen).toHaveLength(0);
+  });
+});

@@ -93,6 +93,7 @@ const admin = createAdminServer({
     proxy.setPolicy(next);
   },
   inflight: () => proxy.pools.inflight(),
+  breakers: () => proxy.breakers(),
   metrics: () => metrics.text(),
 });
 
