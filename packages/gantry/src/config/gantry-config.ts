@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { freezeSpec } from "./freeze-spec.ts";
 import { serviceName, serviceSpec } from "./service-spec.ts";
 
 const port = z.number().int().min(0).max(65535);
@@ -19,6 +20,8 @@ export const gantryConfig = z
   .object({
     server: serverSpec.default(serverSpec.parse({})),
     services: z.record(serviceName, serviceSpec).default({}),
+    /** Release freezes: deploys are refused while one is in force (rollbacks never are). */
+    freezes: z.array(freezeSpec).default([]),
   })
   .strict();
 

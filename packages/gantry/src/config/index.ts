@@ -1,8 +1,10 @@
 export { formatDuration, parseDuration } from "./duration.ts";
+export { type FreezeSpec, freezeSpec, type Weekday, weekdays } from "./freeze-spec.ts";
 export { type GantryConfig, gantryConfig, type ServerSpec } from "./gantry-config.ts";
 export { gantryConfigJsonSchema } from "./json-schema.ts";
 export { type ConfigOverrides, loadConfigFile, parseConfigText, resolveConfig } from "./load-config.ts";
 export {
+  type BreakerSpec,
   envMap,
   type HealthCheckSpec,
   type ServiceSpec,

@@ -55,9 +55,13 @@ export const smokeCheckSpec = z
 
 export const recreateStrategy = z.object({ type: z.literal("recreate") }).strict();
 
+/** The service's mode while a rollout runs (e.g. read-only while a migration runs); normal again at the end. */
+const during = z.enum(["normal", "read-only", "maintenance"]).default("normal");
+
 export const rollingStrategy = z
   .object({
     type: z.literal("rolling"),
+    during,
     /** Extra instances of the new version started before old ones leave (batch size). */
     maxSurge: z.number().int().min(0).default(1),
     /** Old instances that may leave rotation before their replacements are healthy. */
@@ -72,6 +76,7 @@ export const rollingStrategy = z
 export const blueGreenStrategy = z
   .object({
     type: z.literal("blue-green"),
+    during,
     /** How long the previous colour stays up, idle, so that a rollback is a switch. */
     idleFor: duration.default(600_000),
     smoke: z.array(smokeCheckSpec).default([]),
@@ -96,6 +101,37 @@ export const maintenanceSpec = z
   })
   .strict();
 
+export const readOnlySpec = z
+  .object({
+    /** Path prefixes that stay writable in read-only mode, e.g. /login. */
+    allowPaths: z.array(z.string().startsWith("/")).default([]),
+    retryAfter: duration.default(60_000),
+  })
+  .strict();
+
+export const breakerSpec = z
+  .object({
+    /** Share of failed requests (5xx or no answer) over the window that opens it; 0 turns it off. */
+    errorRate: z.number().min(0).max(1).default(0),
+    minRequests: z.number().int().min(1).default(20),
+    window: duration.default(10_000),
+    /** Failures in a row that open it; 0 turns it off. */
+    consecutiveFailures: z.number().int().min(0).default(0),
+    cooldown: duration.default(10_000),
+    halfOpenRequests: z.number().int().min(1).max(1000).default(3),
+  })
+  .strict();
+
+export const fallbackSpec = z
+  .object({
+    /** A degraded copy to send traffic to when no instance can serve or the breaker is open. */
+    url: z.url({
+      protocol: /^http$/,
+      error: "fallback.url must be an http:// URL, e.g. http://127.0.0.1:9000",
+    }),
+  })
+  .strict();
+
 export const serviceSpec = z
   .object({
     /** Shell command run in the release directory; it must listen on $PORT. */
@@ -105,8 +141,13 @@ export const serviceSpec = z
     route: routeSpec.default(routeSpec.parse({})),
     env: envMap.default({}),
     stopTimeout: duration.default(10_000),
-    strategy: strategySpec.default({ type: "rolling", maxSurge: 1, maxUnavailable: 0 }),
+    strategy: strategySpec.default({ type: "rolling", during: "normal", maxSurge: 1, maxUnavailable: 0 }),
     maintenance: maintenanceSpec.default(maintenanceSpec.parse({})),
+    readOnly: readOnlySpec.default(readOnlySpec.parse({})),
+    breaker: breakerSpec.default(breakerSpec.parse({})),
+    fallback: fallbackSpec.optional(),
+    /** Deploys wait for a second person's `gantry approve`. */
+    requireApproval: z.boolean().default(false),
   })
   .strict();
 
@@ -114,3 +155,4 @@ export type ServiceSpec = z.output<typeof serviceSpec>;
 export type ServiceSpecInput = z.input<typeof serviceSpec>;
 export type HealthCheckSpec = z.output<typeof healthCheckSpec>;
 export type SmokeCheckSpec = z.output<typeof smokeCheckSpec>;
+export type BreakerSpec = z.output<typeof breakerSpec>;

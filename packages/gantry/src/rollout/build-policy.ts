@@ -1,17 +1,22 @@
 import type { ServiceSpec } from "../config/index.ts";
+import type { BreakerSettings } from "../router/circuit-breaker.ts";
 import {
   type Backend,
   defaultMaintenancePage,
   type RouterPolicy,
+  type ServiceMode,
   type ServiceRoute,
 } from "../router/policy.ts";
+import type { Switches } from "../services/index.ts";
 import type { TrafficShare } from "./plan.ts";
 
 export interface ServiceView {
   name: string;
   spec: ServiceSpec;
   traffic: TrafficShare[] | "by-instances";
-  mode: "normal" | "maintenance";
+  /** The mode the rollout engine set (e.g. maintenance during a stop-and-go deploy). */
+  mode: ServiceMode;
+  switches?: Switches;
 }
 
 export interface InstanceView {
@@ -28,6 +33,7 @@ export function buildRouterPolicy(
   revision: number,
   services: ServiceView[],
   instances: InstanceView[],
+  now: Date = new Date(),
 ): RouterPolicy {
   return {
     revision,
@@ -35,19 +41,65 @@ export function buildRouterPolicy(
       routeFor(
         s,
         instances.filter((i) => i.service === s.name && i.serving),
+        now,
       ),
     ),
   };
 }
 
-function routeFor(service: ServiceView, serving: InstanceView[]): ServiceRoute {
+const severity: Record<ServiceMode, number> = { normal: 0, "read-only": 1, maintenance: 2 };
+
+/**
+ * The mode in force: the more restrictive of the rollout's and the operator's. An operator's
+ * timed mode carries its end, so the router ends it even with the control plane away.
+ */
+export function effectiveMode(service: ServiceView, now: Date): { mode: ServiceMode; until: string | null } {
+  const operator = service.switches?.mode;
+  const live =
+    operator && (!operator.until || Date.parse(operator.until) > now.getTime()) ? operator : undefined;
+  if (live && severity[live.mode] > severity[service.mode]) return { mode: live.mode, until: live.until };
+  return { mode: service.mode, until: null };
+}
+
+function breakerFor(service: ServiceView): BreakerSettings {
+  const b = service.spec.breaker;
+  return {
+    forced: service.switches?.breaker?.state ?? null,
+    errorRate: b.errorRate,
+    minRequests: b.minRequests,
+    windowSeconds: b.window / 1000,
+    consecutiveFailures: b.consecutiveFailures,
+    cooldownSeconds: b.cooldown / 1000,
+    halfOpenRequests: b.halfOpenRequests,
+  };
+}
+
+function fallbackFor(service: ServiceView): ServiceRoute["fallback"] {
+  if (!service.spec.fallback) return null;
+  const url = new URL(service.spec.fallback.url);
+  return {
+    id: `${service.name}-fallback`,
+    host: url.hostname.replace(/^\[|\]$/g, ""),
+    port: Number(url.port || 80),
+  };
+}
+
+function routeFor(service: ServiceView, serving: InstanceView[], now: Date): ServiceRoute {
   const { spec } = service;
+  const { mode, until } = effectiveMode(service, now);
   return {
     service: service.name,
     hosts: spec.route.hosts,
     pathPrefix: spec.route.pathPrefix,
     isDefault: spec.route.default,
-    mode: service.mode,
+    mode,
+    modeUntil: until,
+    readOnly: {
+      allowPaths: spec.readOnly.allowPaths,
+      retryAfterSeconds: Math.ceil(spec.readOnly.retryAfter / 1000),
+    },
+    fallback: fallbackFor(service),
+    breaker: breakerFor(service),
     maintenance: {
       retryAfterSeconds: Math.max(1, Math.ceil(spec.maintenance.retryAfter / 1000)),
       contentType: spec.maintenance.contentType,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planBlueGreen, planRecreate, planRolling, type Step, type Target } from "./plan.ts";
+import { planBlueGreen, planRecreate, planRolling, planRollout, type Step, type Target } from "./plan.ts";
 
 const targets = (steps: Step[]): Target[] => steps.flatMap((s) => (s.kind === "converge" ? [s.target] : []));
 
@@ -18,7 +18,7 @@ describe("rolling plan", () => {
             from: "v1",
             to: "v2",
             count,
-            strategy: { type: "rolling", maxSurge: surge, maxUnavailable: unavailable },
+            strategy: { type: "rolling", during: "normal", maxSurge: surge, maxUnavailable: unavailable },
           },
           surge,
           unavailable,
@@ -38,7 +38,12 @@ describe("rolling plan", () => {
   it("starts a new instance before an old one leaves when maxUnavailable is 0", () => {
     const steps = targets(
       planRolling(
-        { from: "v1", to: "v2", count: 2, strategy: { type: "rolling", maxSurge: 1, maxUnavailable: 0 } },
+        {
+          from: "v1",
+          to: "v2",
+          count: 2,
+          strategy: { type: "rolling", during: "normal", maxSurge: 1, maxUnavailable: 0 },
+        },
         1,
         0,
       ),
@@ -55,7 +60,12 @@ describe("rolling plan", () => {
     expect(
       targets(
         planRolling(
-          { from: null, to: "v1", count: 3, strategy: { type: "rolling", maxSurge: 1, maxUnavailable: 0 } },
+          {
+            from: null,
+            to: "v1",
+            count: 3,
+            strategy: { type: "rolling", during: "normal", maxSurge: 1, maxUnavailable: 0 },
+          },
           1,
           0,
         ),
@@ -75,10 +85,31 @@ describe("recreate plan", () => {
   });
 });
 
+describe("a rollout in read-only mode", () => {
+  it("turns read-only on before the first change and off with the last switch", () => {
+    const steps = planRollout({
+      from: "v1",
+      to: "v2",
+      count: 2,
+      strategy: { type: "rolling", during: "read-only", maxSurge: 1, maxUnavailable: 0 },
+    });
+    const modes = targets(steps).map((t) => t.mode);
+    expect(modes[0]).toBe("read-only");
+    expect(targets(steps)[0]!.instances).toEqual({ v1: 2 });
+    expect(modes.slice(0, -1).every((m) => m === "read-only")).toBe(true);
+    expect(modes.at(-1)).toBe("normal");
+  });
+});
+
 describe("blue-green plan", () => {
   it("runs both colours, smoke-checks the new one, switches, and keeps the old one idle", () => {
     const steps = planBlueGreen(
-      { from: "v1", to: "v2", count: 2, strategy: { type: "blue-green", idleFor: 60_000, smoke: [] } },
+      {
+        from: "v1",
+        to: "v2",
+        count: 2,
+        strategy: { type: "blue-green", during: "normal", idleFor: 60_000, smoke: [] },
+      },
       [{ path: "/", expectStatus: 200, timeout: 1000 }],
       60_000,
     );

@@ -35,10 +35,30 @@ export function planRollout(input: PlanInput): Step[] {
     case "recreate":
       return planRecreate(input);
     case "rolling":
-      return planRolling(input, input.strategy.maxSurge, input.strategy.maxUnavailable);
+      return withMode(planRolling(input, input.strategy.maxSurge, input.strategy.maxUnavailable), input);
     case "blue-green":
-      return planBlueGreen(input, input.strategy.smoke, input.strategy.idleFor);
+      return withMode(planBlueGreen(input, input.strategy.smoke, input.strategy.idleFor), input);
   }
+}
+
+/**
+ * A rollout that runs in read-only or maintenance mode (e.g. while a migration runs):
+ * the mode comes on before the first change and goes off with the last switch.
+ */
+function withMode(steps: Step[], { from, count, strategy }: PlanInput): Step[] {
+  const during = strategy.type === "recreate" ? "maintenance" : strategy.during;
+  if (during === "normal") return steps;
+  const last = steps.findLastIndex((s) => s.kind === "converge");
+  const moded = steps.map((s, i) =>
+    s.kind === "converge" && i !== last ? { ...s, target: { ...s.target, mode: during } } : s,
+  );
+  if (from === null) return moded;
+  const lead = converge(`switch to ${during} mode`, {
+    instances: { [from]: count },
+    traffic: all(from),
+    mode: during,
+  });
+  return [lead, ...moded];
 }
 
 const all = (version: string): TrafficShare[] => [{ version, weight: 100 }];

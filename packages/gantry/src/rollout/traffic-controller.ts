@@ -64,7 +64,13 @@ export class TrafficController {
     const views = await Promise.all(
       services.map(async (s) => {
         const state = await catalog.state(s.name);
-        return { name: s.name, spec: s.spec, traffic: state.traffic, mode: state.mode };
+        return {
+          name: s.name,
+          spec: s.spec,
+          traffic: state.traffic,
+          mode: state.mode,
+          switches: state.switches,
+        };
       }),
     );
     const records = await instances.alive();

@@ -9,5 +9,6 @@ export {
   type Service,
   ServiceCatalog,
   type ServiceState,
+  type Switches,
   type TrafficShare,
 } from "./service-catalog.ts";

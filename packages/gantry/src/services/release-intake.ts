@@ -17,6 +17,8 @@ export interface ReleaseUpload {
   /** The release as a .tar.gz archive. */
   archive: Buffer;
   env: Record<string, string>;
+  /** What this release needs of other services' live versions: {service: semver range}. */
+  requires?: Record<string, string>;
   actor: string;
 }
 
@@ -50,6 +52,7 @@ export class ReleaseIntake {
   ): Promise<{ release: Release; created: boolean }> {
     const { catalog } = this.#d;
     await catalog.get(upload.service);
+    const requires = upload.requires ?? {};
     {
       const imported = await this.#d.importRelease({
         dataDir: this.#d.dataDir,
@@ -58,8 +61,12 @@ export class ReleaseIntake {
         artifactPath: upload.artifactPath,
       });
       const existing = await catalog.findRelease(upload.service, upload.version);
-      if (existing)
-        return { release: this.#sameOrRefuse(existing, imported.checksum, upload.env), created: false };
+      if (existing) {
+        return {
+          release: this.#sameOrRefuse(existing, imported.checksum, upload.env, requires),
+          created: false,
+        };
+      }
       const release: Release = {
         service: upload.service,
         version: upload.version,
@@ -70,6 +77,7 @@ export class ReleaseIntake {
         bytes: imported.bytes,
         createdAt: this.#d.now().toISOString(),
         createdBy: upload.actor,
+        requires,
       };
       await catalog.addRelease(release);
       await this.#d.audit.record({
@@ -83,13 +91,19 @@ export class ReleaseIntake {
           files: release.files,
           bytes: release.bytes,
           envKeys: Object.keys(upload.env),
+          requires,
         },
       });
       return { release, created: true };
     }
   }
 
-  #sameOrRefuse(existing: Release, checksum: string, env: Record<string, string>): Release {
+  #sameOrRefuse(
+    existing: Release,
+    checksum: string,
+    env: Record<string, string>,
+    requires: Record<string, string>,
+  ): Release {
     if (existing.checksum !== checksum) {
       throw new GantryError(
         "RELEASE_CONTENT_MISMATCH",
@@ -102,6 +116,13 @@ export class ReleaseIntake {
         "RELEASE_CONTENT_MISMATCH",
         `${existing.service} ${existing.version} already exists with env ${JSON.stringify(sorted(existing.env))}; a release's env is part of it, so give this one a new version`,
         { field: "env" },
+      );
+    }
+    if (JSON.stringify(sorted(existing.requires)) !== JSON.stringify(sorted(requires))) {
+      throw new GantryError(
+        "RELEASE_CONTENT_MISMATCH",
+        `${existing.service} ${existing.version} already exists requiring ${JSON.stringify(sorted(existing.requires))}; give this one a new version`,
+        { field: "requires" },
       );
     }
     return existing;

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import type { Insertable, Kysely, Selectable } from "kysely";
 import { type ServiceSpec, serviceSpec } from "../config/index.ts";
 import { GantryError } from "../errors/index.ts";
 import type { ServiceMode } from "../router/policy.ts";
@@ -22,6 +22,8 @@ export interface Release {
   bytes: number;
   createdAt: string;
   createdBy: string;
+  /** What it needs of other services' live versions: {service: semver range}. */
+  requires: Record<string, string>;
 }
 
 export interface TrafficShare {
@@ -35,6 +37,20 @@ export interface ServiceState {
   traffic: TrafficShare[] | "by-instances";
   mode: ServiceMode;
   idle: { version: string; until: string } | null;
+  switches: Switches;
+}
+
+/** What operators switched by hand, each with who, when and why. */
+export interface Switches {
+  mode?: {
+    mode: "read-only" | "maintenance";
+    reason: string | null;
+    actor: string;
+    at: string;
+    until: string | null;
+  };
+  breaker?: { state: "open" | "closed"; reason: string | null; actor: string; at: string };
+  lock?: { reason: string; actor: string; at: string };
 }
 
 /** Declared services, their releases and their traffic state, as stored. */
@@ -125,7 +141,8 @@ export class ServiceCatalog {
         bytes: release.bytes,
         created_at: release.createdAt,
         created_by: release.createdBy,
-      })
+        requires: JSON.stringify(release.requires),
+      } satisfies Insertable<Database["releases"]>)
       .execute();
   }
 
@@ -135,13 +152,14 @@ export class ServiceCatalog {
       .selectAll()
       .where("service", "=", service)
       .executeTakeFirst();
-    if (!row) return { service, liveVersion: null, traffic: [], mode: "normal", idle: null };
+    if (!row) return { service, liveVersion: null, traffic: [], mode: "normal", idle: null, switches: {} };
     return {
       service,
       liveVersion: row.live_version,
       traffic: JSON.parse(row.traffic),
       mode: row.mode as ServiceMode,
       idle: row.idle ? JSON.parse(row.idle) : null,
+      switches: JSON.parse(row.switches),
     };
   }
 
@@ -151,6 +169,7 @@ export class ServiceCatalog {
       traffic: JSON.stringify(state.traffic),
       mode: state.mode,
       idle: state.idle ? JSON.stringify(state.idle) : null,
+      switches: JSON.stringify(state.switches),
       updated_at: this.#now().toISOString(),
     };
     await this.#db
@@ -171,7 +190,7 @@ function toService(row: Database["services"]): Service {
   };
 }
 
-function toRelease(row: Database["releases"]): Release {
+function toRelease(row: Selectable<Database["releases"]>): Release {
   return {
     service: row.service,
     version: row.version,
@@ -182,5 +201,6 @@ function toRelease(row: Database["releases"]): Release {
     bytes: Number(row.bytes),
     createdAt: row.created_at,
     createdBy: row.created_by,
+    requires: JSON.parse(row.requires),
   };
 }

@@ -106,6 +106,27 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`select 1`.execute(db);
       },
     },
+    "0002_degrade_and_release_policy": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable("service_state")
+          .addColumn("switches", "text", (c) => c.notNull().defaultTo("{}"))
+          .execute();
+        await db.schema
+          .alterTable("releases")
+          .addColumn("requires", "text", (c) => c.notNull().defaultTo("{}"))
+          .execute();
+        await db.schema.alterTable("rollouts").addColumn("approval", "text").execute();
+        await db.schema
+          .createTable("freezes")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("spec", "text", (c) => c.notNull())
+          .addColumn("source", "text", (c) => c.notNull())
+          .addColumn("created_by", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

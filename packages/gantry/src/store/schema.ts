@@ -10,6 +10,17 @@ export interface Database {
   audit_events: AuditEventsTable;
   tokens: TokensTable;
   meta: MetaTable;
+  freezes: FreezesTable;
+}
+
+export interface FreezesTable {
+  id: string;
+  /** The FreezeSpec as JSON. */
+  spec: string;
+  /** "config" (gantry.yaml) or "api". */
+  source: string;
+  created_by: string;
+  created_at: string;
 }
 
 export interface ServicesTable {
@@ -33,6 +44,8 @@ export interface ReleasesTable {
   bytes: number;
   created_at: string;
   created_by: string;
+  /** What the release needs of other services as JSON: {service: semver range}. */
+  requires: Generated<string>;
 }
 
 export interface RolloutsTable {
@@ -52,6 +65,8 @@ export interface RolloutsTable {
   /** Why it failed or was rolled back, with log tails, as JSON; null while fine. */
   failure: string | null;
   abort_requested: number;
+  /** Approval as JSON {required, by, at}; null when the service needs none. */
+  approval: string | null;
   actor: string;
   reason: string | null;
   created_at: string;
@@ -80,6 +95,8 @@ export interface ServiceStateTable {
   mode: string;
   /** A previous colour kept running, idle, as JSON {version, until}; null if none. */
   idle: string | null;
+  /** Operator switches as JSON: {mode?, breaker?, lock?}. */
+  switches: Generated<string>;
   updated_at: string;
 }
 

@@ -1,0 +1,11 @@
+export { activeFreezes, freezeInForce, localClock } from "./freeze-windows.ts";
+export {
+  asSemver,
+  brokenDependants,
+  type Dependant,
+  type DeployGateInput,
+  deployRefusals,
+  invalidRange,
+  type Refusal,
+  unmetRequirement,
+} from "./release-gate.ts";
