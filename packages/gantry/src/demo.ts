@@ -55,6 +55,7 @@ export async function deployDemoIfNothingLive(deps: {
       service: "demo",
       version: "v1",
       actor: "gantry up --demo",
+      role: "admin",
       reason: "first start of the demo",
     });
   } catch (error) {

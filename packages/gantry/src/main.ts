@@ -7,6 +7,8 @@ import { TokenService } from "./auth/index.ts";
 import { type ConfigOverrides, type GantryConfig, loadConfigFile, resolveConfig } from "./config/index.ts";
 import { declareDemo, deployDemoIfNothingLive } from "./demo.ts";
 import { controlPlaneMetrics } from "./metrics/index.ts";
+import { Switchboard } from "./modes/index.ts";
+import { activeFreezes, FreezeStore, ReleasePolicy } from "./policy/index.ts";
 import { importRelease } from "./releases/index.ts";
 import {
   adoptInstances,
@@ -76,6 +78,8 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     }
   }
   if (options.demo) await declareDemo({ dataDir, catalog, audit });
+  const freezes = new FreezeStore(store.db, now);
+  await freezes.syncFromConfig(config.freezes);
 
   const runtime = new LocalRuntime({ dataDir });
   const router: RouterConnection = await connectRouter({ dataDir, server: config.server, log });
@@ -94,7 +98,18 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     now,
     log,
   });
-  const orchestrator = new RolloutOrchestrator({ catalog, rollouts, instances, converger, audit, now, log });
+  const policy = new ReleasePolicy({ catalog, freezes, audit, now });
+  const orchestrator = new RolloutOrchestrator({
+    catalog,
+    rollouts,
+    instances,
+    converger,
+    policy,
+    audit,
+    now,
+    log,
+  });
+  const switchboard = new Switchboard({ catalog, audit, publish: () => traffic.publish(), now });
   const intake = new ReleaseIntake({ dataDir, catalog, audit, importRelease, now });
 
   await adoptInstances({ runtime, instances, catalog, health, log });
@@ -121,6 +136,11 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
       runtime,
       health,
       metrics,
+      switchboard,
+      freezes,
+      breakers: () => router.admin.breakers(),
+      frozenBy: async (service) =>
+        activeFreezes(await freezes.list(), service, now()).map((f) => f.spec.name),
     }),
     tokens,
     log,
@@ -141,10 +161,16 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     void orchestrator.reconcileSteadyState();
     void instances.prune();
   }, 5000);
+  // Timed modes end in the router by themselves; this records it and cleans the switch.
+  const modeClock = setInterval(
+    () => void switchboard.expireModes().catch((err) => log.error({ err }, "mode expiry failed")),
+    1000,
+  );
 
   let closing: Promise<void> | undefined;
   const stopControlPlane = async () => {
     clearInterval(janitor);
+    clearInterval(modeClock);
     router.close();
     await orchestrator.stop();
     await api.close();

@@ -1,5 +1,7 @@
 import type { AuditLog } from "../audit/index.ts";
 import type { TokenService } from "../auth/index.ts";
+import type { Switchboard } from "../modes/index.ts";
+import type { FreezeStore } from "../policy/index.ts";
 import type { InstanceRecords, RolloutOrchestrator, RolloutRecords, StatusDeps } from "../rollout/index.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import type { ReleaseIntake, ServiceCatalog } from "../services/index.ts";
@@ -13,6 +15,8 @@ export interface ApiContext extends StatusDeps {
   intake: ReleaseIntake;
   audit: AuditLog;
   tokens: TokenService;
+  switchboard: Switchboard;
+  freezes: FreezeStore;
   runtime: Runtime;
   /** Prometheus text of the control plane and the router. */
   metrics: () => Promise<string>;

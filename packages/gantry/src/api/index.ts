@@ -1,6 +1,7 @@
 import type { ApiContext } from "./context.ts";
 import type { RouteDef } from "./route.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
+import { policyRoutes } from "./routes/policy-routes.ts";
 import { serviceRoutes } from "./routes/service-routes.ts";
 
 export type { ApiContext } from "./context.ts";
@@ -10,5 +11,5 @@ export type { RouteDef } from "./route.ts";
 
 /** Every route of the API. */
 export function apiRoutes(ctx: ApiContext): RouteDef[] {
-  return [...serviceRoutes(ctx), ...adminRoutes(ctx)];
+  return [...serviceRoutes(ctx), ...policyRoutes(ctx), ...adminRoutes(ctx)];
 }

@@ -34,6 +34,8 @@ export function exitCodeFor(code: ErrorCode): number {
     case "RELEASE_CONTENT_MISMATCH":
     case "ROLLOUT_IN_PROGRESS":
     case "NOTHING_TO_ROLL_BACK":
+    case "DEPLOY_REFUSED":
+    case "ROLLBACK_BREAKS_DEPENDANTS":
       return exitCodes.conflict;
     case "UNAVAILABLE":
       return exitCodes.unavailable;

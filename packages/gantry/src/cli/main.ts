@@ -2,15 +2,32 @@ import { isGantryError } from "../errors/index.ts";
 import { type Command, parse } from "./command.ts";
 import { audit } from "./commands/audit.ts";
 import { deploy } from "./commands/deploy.ts";
+import { approve, freeze } from "./commands/freeze.ts";
 import { history } from "./commands/history.ts";
 import { logs } from "./commands/logs.ts";
 import { rollback } from "./commands/rollback.ts";
 import { status } from "./commands/status.ts";
+import { breaker, lock, mode, unlock } from "./commands/switches.ts";
 import { tokens } from "./commands/tokens.ts";
 import { up } from "./commands/up.ts";
 import { exitCodeFor, exitCodes } from "./exit-codes.ts";
 
-const commands: Command[] = [up, deploy, rollback, status, history, audit, logs, tokens];
+const commands: Command[] = [
+  up,
+  deploy,
+  rollback,
+  approve,
+  status,
+  history,
+  audit,
+  logs,
+  mode,
+  breaker,
+  lock,
+  unlock,
+  freeze,
+  tokens,
+];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,3 +1,4 @@
+export { type Freeze, FreezeStore } from "./freeze-store.ts";
 export { activeFreezes, freezeInForce, localClock } from "./freeze-windows.ts";
 export {
   asSemver,
@@ -9,3 +10,4 @@ export {
   type Refusal,
   unmetRequirement,
 } from "./release-gate.ts";
+export { type DeployCheck, ReleasePolicy, type ReleasePolicyDeps } from "./release-policy.ts";

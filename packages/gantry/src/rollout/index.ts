@@ -4,7 +4,12 @@ export { Converger, type ConvergerDeps } from "./converger.ts";
 export { syncHealthToTraffic } from "./health-sync.ts";
 export { type InstanceRecord, type InstanceRecordState, InstanceRecords } from "./instance-records.ts";
 export { MonitoredHealth } from "./monitored-health.ts";
-export { type DeployRequest, type OrchestratorDeps, RolloutOrchestrator } from "./orchestrator.ts";
+export {
+  type DeployRequest,
+  type OrchestratorDeps,
+  type RollbackRequest,
+  RolloutOrchestrator,
+} from "./orchestrator.ts";
 export { planRollout, type Step, type Target } from "./plan.ts";
 export { DeployFailure, type HealthStatus, type HealthWatcher } from "./ports.ts";
 export {

@@ -1,7 +1,9 @@
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/index.ts";
+import type { Role } from "../auth/index.ts";
 import { type StrategySpec, type StrategyType, strategySpec } from "../config/index.ts";
 import { GantryError } from "../errors/index.ts";
+import type { ReleasePolicy } from "../policy/index.ts";
 import type { ServiceCatalog } from "../services/index.ts";
 import type { Converger } from "./converger.ts";
 import type { InstanceRecords } from "./instance-records.ts";
@@ -15,6 +17,7 @@ export interface OrchestratorDeps {
   rollouts: RolloutRecords;
   instances: InstanceRecords;
   converger: Converger;
+  policy: ReleasePolicy;
   audit: AuditLog;
   now: () => Date;
   log: Logger;
@@ -26,7 +29,18 @@ export interface DeployRequest {
   /** A full strategy, or a name: the service's own parameters when it uses that strategy, else the defaults. */
   strategy?: StrategySpec | StrategyType | undefined;
   actor: string;
+  /** The caller's role: an admin may override a lock or a freeze. */
+  role: Role;
+  override?: boolean | undefined;
   reason?: string | undefined;
+}
+
+export interface RollbackRequest {
+  service: string;
+  actor: string;
+  reason?: string | undefined;
+  /** Roll back even when live releases of other services require the current version. */
+  force?: boolean | undefined;
 }
 
 const restoreRetryMs = 2000;
@@ -59,6 +73,7 @@ export class RolloutOrchestrator {
         },
       );
     }
+    await this.#d.policy.checkDeploy({ ...request, service: service.name });
     const strategy = resolveStrategy(service.spec.strategy, request.strategy);
     const steps = planRollout({
       from: state.liveVersion,
@@ -75,13 +90,56 @@ export class RolloutOrchestrator {
       steps,
       actor: request.actor,
       reason: request.reason ?? null,
+      ...(service.spec.requireApproval && {
+        status: "awaiting_approval",
+        approval: { approvedBy: null, at: null },
+      }),
     });
     await this.#audit(rollout, "rollout.started", {
       strategy: strategy.type,
       steps: steps.map((s) => s.description),
     });
+    if (rollout.status === "awaiting_approval") {
+      await this.#audit(
+        rollout,
+        "rollout.awaiting_approval",
+        {},
+        "gantry",
+        "the service requires a second person's approval",
+      );
+      return rollout;
+    }
     this.#launch(rollout);
     return rollout;
+  }
+
+  /** A second person approves a deploy that waits for it; then it starts. */
+  async approve(request: {
+    rolloutId: number;
+    actor: string;
+    reason?: string | undefined;
+  }): Promise<Rollout> {
+    const rollout = await this.#d.rollouts.find(request.rolloutId);
+    if (!rollout) throw new GantryError("NOT_FOUND", `no rollout ${request.rolloutId}`, { field: "rollout" });
+    if (rollout.status !== "awaiting_approval") {
+      throw new GantryError("CONFLICT", `rollout ${rollout.id} is ${rollout.status}, not awaiting approval`, {
+        field: "rollout",
+      });
+    }
+    if (rollout.actor === request.actor) {
+      throw new GantryError(
+        "FORBIDDEN",
+        `rollout ${rollout.id} was started by ${rollout.actor}; a second person must approve it`,
+      );
+    }
+    await this.#d.rollouts.update(rollout.id, {
+      status: "running",
+      approval: { approvedBy: request.actor, at: this.#d.now().toISOString() },
+    });
+    await this.#audit(rollout, "rollout.approved", {}, request.actor, request.reason);
+    const approved = await this.#d.rollouts.get(rollout.id);
+    this.#launch(approved);
+    return approved;
   }
 
   /**
@@ -89,10 +147,11 @@ export class RolloutOrchestrator {
    * to the version that was live before the current one: by a switch when that colour is
    * still running idle, otherwise by a deploy with the service's strategy.
    */
-  async rollback(request: { service: string; actor: string; reason?: string | undefined }): Promise<Rollout> {
+  async rollback(request: RollbackRequest): Promise<Rollout> {
     const { catalog, rollouts } = this.#d;
     const service = await catalog.get(request.service);
     const [active] = await rollouts.active(service.name);
+    if (active?.status === "awaiting_approval") return this.#cancel(active, request.actor, request.reason);
     if (active) return this.#abort(active, request.actor, request.reason);
     const state = await catalog.state(service.name);
     const live = state.liveVersion;
@@ -107,6 +166,13 @@ export class RolloutOrchestrator {
         },
       );
     }
+    await this.#d.policy.checkRollback({
+      service: service.name,
+      to: previous,
+      force: request.force,
+      actor: request.actor,
+      reason: request.reason,
+    });
     const count = service.spec.instances;
     const idleReady =
       state.idle?.version === previous &&
@@ -195,6 +261,13 @@ export class RolloutOrchestrator {
         { field: "service" },
       );
     }
+  }
+
+  /** A deploy still waiting for approval never ran: cancelling it changes nothing else. */
+  async #cancel(rollout: Rollout, actor: string, reason: string | undefined): Promise<Rollout> {
+    await this.#d.rollouts.update(rollout.id, { status: "rolled_back", abortRequested: true });
+    await this.#audit(rollout, "rollout.cancelled", {}, actor, reason);
+    return this.#d.rollouts.get(rollout.id);
   }
 
   async #abort(rollout: Rollout, actor: string, reason: string | undefined): Promise<Rollout> {

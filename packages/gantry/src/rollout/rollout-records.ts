@@ -2,7 +2,13 @@ import type { Kysely, Selectable } from "kysely";
 import type { Database } from "../store/index.ts";
 import type { Step } from "./plan.ts";
 
-export type RolloutStatus = "running" | "rolling_back" | "succeeded" | "failed" | "rolled_back";
+export type RolloutStatus =
+  | "awaiting_approval"
+  | "running"
+  | "rolling_back"
+  | "succeeded"
+  | "failed"
+  | "rolled_back";
 export const finishedStatuses: readonly RolloutStatus[] = ["succeeded", "failed", "rolled_back"];
 
 export interface RolloutFailure {
@@ -23,6 +29,8 @@ export interface Rollout {
   status: RolloutStatus;
   failure: RolloutFailure | null;
   abortRequested: boolean;
+  /** Set when the service needs a second person's approval: who approved, when. */
+  approval: { approvedBy: string | null; at: string | null } | null;
   actor: string;
   reason: string | null;
   createdAt: string;
@@ -30,10 +38,8 @@ export interface Rollout {
   finishedAt: string | null;
 }
 
-export type NewRollout = Pick<
-  Rollout,
-  "service" | "kind" | "fromVersion" | "toVersion" | "strategy" | "steps" | "actor" | "reason"
->;
+export type NewRollout = Partial<Pick<Rollout, "status" | "approval">> &
+  Pick<Rollout, "service" | "kind" | "fromVersion" | "toVersion" | "strategy" | "steps" | "actor" | "reason">;
 
 /** Rollouts as stored: every transition is committed here before the engine acts on it. */
 export class RolloutRecords {
@@ -57,9 +63,10 @@ export class RolloutRecords {
         strategy: input.strategy,
         plan: JSON.stringify(input.steps),
         step: 0,
-        status: "running",
+        status: input.status ?? "running",
         failure: null,
         abort_requested: 0,
+        approval: input.approval ? JSON.stringify(input.approval) : null,
         actor: input.actor,
         reason: input.reason,
         created_at: now,
@@ -86,7 +93,10 @@ export class RolloutRecords {
   }
 
   async active(service?: string): Promise<Rollout[]> {
-    let q = this.#db.selectFrom("rollouts").selectAll().where("status", "in", ["running", "rolling_back"]);
+    let q = this.#db
+      .selectFrom("rollouts")
+      .selectAll()
+      .where("status", "in", ["awaiting_approval", "running", "rolling_back"]);
     if (service) q = q.where("service", "=", service);
     return (await q.orderBy("id").execute()).map(toRollout);
   }
@@ -117,7 +127,7 @@ export class RolloutRecords {
 
   async update(
     id: number,
-    change: Partial<Pick<Rollout, "step" | "status" | "failure" | "abortRequested">>,
+    change: Partial<Pick<Rollout, "step" | "status" | "failure" | "abortRequested" | "approval">>,
   ): Promise<void> {
     const now = this.#now().toISOString();
     const finished = change.status !== undefined && finishedStatuses.includes(change.status);
@@ -130,6 +140,9 @@ export class RolloutRecords {
           failure: change.failure ? JSON.stringify(change.failure) : null,
         }),
         ...(change.abortRequested !== undefined && { abort_requested: change.abortRequested ? 1 : 0 }),
+        ...(change.approval !== undefined && {
+          approval: change.approval ? JSON.stringify(change.approval) : null,
+        }),
         ...(finished && { finished_at: now }),
         updated_at: now,
       })
@@ -151,6 +164,7 @@ function toRollout(row: Selectable<Database["rollouts"]>): Rollout {
     status: row.status as RolloutStatus,
     failure: row.failure ? JSON.parse(row.failure) : null,
     abortRequested: row.abort_requested === 1,
+    approval: row.approval ? JSON.parse(row.approval) : null,
     actor: row.actor,
     reason: row.reason,
     createdAt: row.created_at,

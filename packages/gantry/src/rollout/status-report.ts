@@ -40,6 +40,12 @@ export interface ServiceReport {
   instances: InstanceReport[];
   rollout: RolloutSummary | null;
   lastRollout: RolloutSummary | null;
+  /** Operator switches: mode (with until), breaker held open or closed, deploy lock. */
+  switches: ServiceState["switches"];
+  /** The circuit breaker as the router sees it: closed, open or half-open. */
+  breaker: string | null;
+  /** Names of the release freezes in force now for this service. */
+  frozenBy: string[];
 }
 
 export interface StatusDeps {
@@ -48,12 +54,17 @@ export interface StatusDeps {
   instances: InstanceRecords;
   health: HealthWatcher;
   runtime: Runtime;
+  /** Breaker state by service, from the router. */
+  breakers?: () => Promise<Record<string, string>>;
+  /** Names of the freezes in force now for a service. */
+  frozenBy?: (service: string) => Promise<string[]>;
 }
 
 /** What `gantry status` shows: per service, the live build, traffic, instances and the rollout under way. */
 export async function statusReport(deps: StatusDeps, only?: string): Promise<ServiceReport[]> {
   const services = only ? [await deps.catalog.get(only)] : await deps.catalog.list();
   const processes = new Map((await deps.runtime.list()).map((p) => [p.id, p]));
+  const breakers = (await deps.breakers?.().catch(() => ({}))) ?? {};
   return Promise.all(
     services.map(async (service) => {
       const state = await deps.catalog.state(service.name);
@@ -80,6 +91,9 @@ export async function statusReport(deps: StatusDeps, only?: string): Promise<Ser
         instances,
         rollout: active ? summarizeRollout(active) : null,
         lastRollout: latest && !active ? summarizeRollout(latest) : null,
+        switches: state.switches,
+        breaker: (breakers as Record<string, string>)[service.name] ?? null,
+        frozenBy: (await deps.frozenBy?.(service.name)) ?? [],
       };
     }),
   );

@@ -64,6 +64,20 @@ describe("circuit breaker", () => {
     expect(breaker.state).toBe("open");
   });
 
+  it("starts new trials when half-open trials never report back", () => {
+    const c = clock();
+    const breaker = new CircuitBreaker(
+      { ...defaultBreaker, consecutiveFailures: 1, cooldownSeconds: 1, halfOpenRequests: 1 },
+      c.now,
+    );
+    breaker.record(false);
+    c.advance(1000);
+    expect(breaker.allow()).toBe(true);
+    expect(breaker.allow()).toBe(false);
+    c.advance(1000);
+    expect(breaker.allow()).toBe(true);
+  });
+
   it("stays where an operator holds it", () => {
     const breaker = new CircuitBreaker({ ...defaultBreaker, consecutiveFailures: 1, forced: "open" });
     expect(breaker.allow()).toBe(false);

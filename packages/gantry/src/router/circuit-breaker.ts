@@ -41,6 +41,7 @@ export class CircuitBreaker {
   #consecutive = 0;
   #trialsStarted = 0;
   #trialsSucceeded = 0;
+  #halfOpenSince = 0;
   readonly #counts: { at: number; total: number; failed: number }[] = [];
   readonly #now: () => number;
 
@@ -52,11 +53,10 @@ export class CircuitBreaker {
   get state(): BreakerState {
     if (this.settings.forced === "open") return "open";
     if (this.settings.forced === "closed") return "closed";
-    if (this.#state === "open" && this.#now() - this.#openedAt >= this.settings.cooldownSeconds * 1000) {
-      this.#state = "half-open";
-      this.#trialsStarted = 0;
-      this.#trialsSucceeded = 0;
-    }
+    const cooldown = this.settings.cooldownSeconds * 1000;
+    if (this.#state === "open" && this.#now() - this.#openedAt >= cooldown) this.#halfOpen();
+    // A trial whose answer never came (the client left) must not hold the breaker half-open forever.
+    if (this.#state === "half-open" && this.#now() - this.#halfOpenSince >= cooldown) this.#halfOpen();
     return this.#state;
   }
 
@@ -74,7 +74,10 @@ export class CircuitBreaker {
     if (this.settings.forced !== null) return;
     const state = this.state;
     if (state === "half-open") {
-      if (!success) return this.#open();
+      if (!success) {
+        this.#open();
+        return;
+      }
       this.#trialsSucceeded += 1;
       if (this.#trialsSucceeded >= this.settings.halfOpenRequests) this.#close();
       return;
@@ -111,6 +114,13 @@ export class CircuitBreaker {
     this.#counts.push(fresh);
     while (this.#counts.length > buckets + 1) this.#counts.shift();
     return fresh;
+  }
+
+  #halfOpen(): void {
+    this.#state = "half-open";
+    this.#halfOpenSince = this.#now();
+    this.#trialsStarted = 0;
+    this.#trialsSucceeded = 0;
   }
 
   #open(): void {

@@ -9,6 +9,7 @@ import {
   versionName,
 } from "../../config/index.ts";
 import { GantryError } from "../../errors/index.ts";
+import { invalidRange } from "../../policy/index.ts";
 import { statusReport, summarizeRollout } from "../../rollout/index.ts";
 import type { ApiContext } from "../context.ts";
 import { type RouteDef, route } from "../route.ts";
@@ -88,12 +89,23 @@ export function serviceRoutes(ctx: ApiContext): RouteDef[] {
       tag: "releases",
       summary: "Upload a release (.tar.gz body); env as repeated ?env=KEY=VALUE",
       params: releaseParams,
-      query: z.object({ env: z.union([z.string(), z.array(z.string())]).optional() }),
+      query: z.object({
+        env: z.union([z.string(), z.array(z.string())]).optional(),
+        /** What the release needs of other services: repeated SERVICE=RANGE, e.g. require=api>=2.3 */
+        require: z.union([z.string(), z.array(z.string())]).optional(),
+      }),
       rawBody: "application/gzip",
       status: 201,
       handler: async ({ params, query, raw, principal, reply }) => {
         const env = parseEnvPairs(query.env);
-        const result = await ctx.intake.accept({ ...params, archive: raw!, env, actor: principal.name });
+        const requires = parseRequirements(query.require);
+        const result = await ctx.intake.accept({
+          ...params,
+          archive: raw!,
+          env,
+          requires,
+          actor: principal.name,
+        });
         reply.code(result.created ? 201 : 200);
         return result;
       },
@@ -111,6 +123,8 @@ export function serviceRoutes(ctx: ApiContext): RouteDef[] {
           /** A strategy name (the service's parameters if it uses that strategy, else defaults) or a full strategy. */
           strategy: z.union([z.enum(strategyTypes), strategySpec]).optional(),
           reason: z.string().max(2000).optional(),
+          /** An admin deploys despite a lock or a freeze; needs a reason. */
+          override: z.boolean().optional(),
         })
         .strict(),
       status: 202,
@@ -119,6 +133,7 @@ export function serviceRoutes(ctx: ApiContext): RouteDef[] {
           service: params.service,
           ...body,
           actor: principal.name,
+          role: principal.role,
         });
         return { rollout: summarizeRollout(rollout) };
       },
@@ -130,13 +145,14 @@ export function serviceRoutes(ctx: ApiContext): RouteDef[] {
       tag: "rollouts",
       summary: "Abort the running rollout, or return to the previous version",
       params: serviceParams,
-      body: z.object({ reason: z.string().max(2000).optional() }).strict(),
+      body: z.object({ reason: z.string().max(2000).optional(), force: z.boolean().optional() }).strict(),
       status: 202,
       handler: async ({ params, body, principal }) => {
         const rollout = await ctx.orchestrator.rollback({
           service: params.service,
           actor: principal.name,
           reason: body.reason,
+          force: body.force,
         });
         return { rollout: summarizeRollout(rollout) };
       },
@@ -194,6 +210,23 @@ function parseEnvPairs(value: string | string[] | undefined): Record<string, str
     env[pair.slice(0, at)] = pair.slice(at + 1);
   }
   return parseOrThrow(envMap, env, "env");
+}
+
+/** "api>=2.3" → {api: ">=2.3"}: the service name, then a semver range. */
+function parseRequirements(value: string | string[] | undefined): Record<string, string> {
+  const items = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  const requires: Record<string, string> = {};
+  for (const item of items) {
+    const match = item.match(/^([a-z][a-z0-9-]*)\s*=?\s*([^=].*)$/);
+    const problem = match ? invalidRange(match[2]!.trim()) : `"${item}" is not SERVICE=RANGE`;
+    if (!match || problem) {
+      throw new GantryError("BAD_REQUEST", `require ${problem}; write e.g. --require api=">=2.3"`, {
+        field: "require",
+      });
+    }
+    requires[match[1]!] = match[2]!.trim();
+  }
+  return requires;
 }
 
 function notFound(message: string): GantryError {

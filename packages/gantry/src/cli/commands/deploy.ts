@@ -45,6 +45,9 @@ again with other content or env is refused.
   --env KEY=VALUE   environment of this release (repeatable); recorded with it, shown by history
   --wait            follow the rollout; exit 0 only when V serves all traffic, 1 if it failed
                     or was rolled back
+  --require S=RANGE what this release needs of another service's live version (repeatable),
+                    e.g. --require api='>=2.3'; a deploy whose requirement is not met is refused
+  --override        (admin) deploy despite a lock or a release freeze; needs --reason, audited
   --reason TEXT     why, for the audit trail
   --json            print the rollout (with --wait, the finished one) as JSON
 ${clientHelp}`,
@@ -56,6 +59,8 @@ ${clientHelp}`,
     strategy: { type: "string" },
     wait: { type: "boolean" },
     reason: { type: "string" },
+    require: { type: "string", multiple: true },
+    override: { type: "boolean" },
   },
   async run(values, positionals) {
     const service = requirePositional(deploy, positionals, 0, "SERVICE");
@@ -74,14 +79,16 @@ ${clientHelp}`,
       api: values.api as string | undefined,
     });
     const archive = await readArtifact(artifact);
-    const env = ((values.env as string[] | undefined) ?? [])
-      .map((pair) => `env=${encodeURIComponent(pair)}`)
-      .join("&");
+    const env = [
+      ...((values.env as string[] | undefined) ?? []).map((pair) => `env=${encodeURIComponent(pair)}`),
+      ...((values.require as string[] | undefined) ?? []).map((r) => `require=${encodeURIComponent(r)}`),
+    ].join("&");
     const path = `/api/v1/services/${encodeURIComponent(service)}/releases/${encodeURIComponent(version)}${env ? `?${env}` : ""}`;
     await client.request("PUT", path, new Uint8Array(archive), "application/gzip");
     const body: Record<string, unknown> = { version };
     if (values.strategy) body.strategy = values.strategy;
     if (values.reason) body.reason = values.reason;
+    if (values.override) body.override = true;
     const { rollout } = await client.request<{ rollout: RolloutSummary }>(
       "POST",
       `/api/v1/services/${encodeURIComponent(service)}/rollouts`,

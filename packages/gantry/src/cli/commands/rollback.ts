@@ -15,16 +15,26 @@ previous release with the service's strategy. Rollbacks are never blocked.
 
   --wait          follow it; exit 0 when the previous version serves all traffic
   --reason TEXT   why, for the audit trail
+  --force         roll back even though live releases of other services require the
+                  current version (without it, such a rollback is refused with the list)
   --json          print the rollout as JSON
 ${clientHelp}`,
-  options: { ...clientOptions, wait: { type: "boolean" }, reason: { type: "string" } },
+  options: {
+    ...clientOptions,
+    wait: { type: "boolean" },
+    reason: { type: "string" },
+    force: { type: "boolean" },
+  },
   async run(values, positionals) {
     const service = requirePositional(rollback, positionals, 0, "SERVICE");
     const client = resolveClient({
       dataDir: values["data-dir"] as string | undefined,
       api: values.api as string | undefined,
     });
-    const body = values.reason ? { reason: values.reason } : {};
+    const body = {
+      ...(values.reason !== undefined && { reason: values.reason }),
+      ...(values.force === true && { force: true }),
+    };
     const { rollout } = await client.request<{ rollout: RolloutSummary }>(
       "POST",
       `/api/v1/services/${encodeURIComponent(service)}/rollback`,

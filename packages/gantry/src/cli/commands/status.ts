@@ -48,6 +48,18 @@ function renderService(s: ServiceReport): string {
     `${s.service}: live ${s.liveVersion ?? "(nothing deployed)"}   mode ${s.mode}   traffic ${traffic}`,
   ];
   if (s.idle) lines.push(`  idle colour ${s.idle.version} kept for rollback until ${s.idle.until}`);
+  const { mode, breaker, lock } = s.switches;
+  if (mode)
+    lines.push(
+      `  ${mode.mode} since ${mode.at} by ${mode.actor}${mode.until ? ` until ${mode.until}` : ""}${mode.reason ? `: ${mode.reason}` : ""}`,
+    );
+  if (s.breaker && s.breaker !== "closed") lines.push(`  circuit breaker ${s.breaker}`);
+  if (breaker)
+    lines.push(
+      `  breaker held ${breaker.state} by ${breaker.actor}${breaker.reason ? `: ${breaker.reason}` : ""}`,
+    );
+  if (lock) lines.push(`  LOCKED by ${lock.actor} since ${lock.at}: ${lock.reason}`);
+  if (s.frozenBy.length > 0) lines.push(`  release freeze in force: ${s.frozenBy.join(", ")}`);
   const r = s.rollout ?? s.lastRollout;
   if (r) {
     const state = s.rollout

@@ -1,0 +1,1 @@
+export { Switchboard, type SwitchboardDeps } from "./switchboard.ts";
