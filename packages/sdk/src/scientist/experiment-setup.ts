@@ -1,0 +1,176 @@
+import { ScienceUsageError } from "./errors.ts";
+import type {
+  Behavior,
+  Enabled,
+  Experiment,
+  ExperimentContext,
+  ExperimentDefaults,
+  Observation,
+  Order,
+} from "./types.ts";
+
+export const CONTROL = "control";
+const ORDERS: readonly Order[] = ["sequential", "parallel", "background"];
+
+/**
+ * What an experiment's setup callback declares, and the record of one run. One instance
+ * is reused across calls while experiments are skipped (the disabled path allocates
+ * nothing); a run that goes ahead keeps its instance and the scientist makes a new spare.
+ * Index 0 of `names`/`behaviors` is the control.
+ */
+export class ExperimentSetup<T = unknown> implements Experiment<T> {
+  name = "";
+  names: string[] = [CONTROL];
+  behaviors: (Behavior<T> | undefined)[] = [undefined];
+  returnedName = CONTROL;
+  runOrder: Order = "sequential";
+  timeoutMs = 0;
+  enabledBy: Enabled = true;
+  raiseMismatches = false;
+  maxBackground = 0;
+  runIfPredicate: (() => boolean) | undefined = undefined;
+  beforeRunHook: (() => void) | undefined = undefined;
+  contextData: ExperimentContext | undefined = undefined;
+  equal: ((control: T, candidate: T) => boolean) | undefined = undefined;
+  errorsEqual: ((control: unknown, candidate: unknown) => boolean) | undefined = undefined;
+  ignorers: ((control: Observation<T>, candidate: Observation<T>) => boolean)[] | undefined = undefined;
+  cleaner: ((value: T) => unknown) | undefined = undefined;
+
+  /** Starts a call: the name and the defaults; everything else was cleared by `clear`. */
+  begin(name: string, defaults: ExperimentDefaults): void {
+    this.name = name;
+    this.runOrder = defaults.order;
+    this.timeoutMs = defaults.timeoutMs;
+    this.enabledBy = defaults.enabled;
+    this.raiseMismatches = defaults.raiseOnMismatches;
+    this.maxBackground = defaults.maxBackground;
+  }
+
+  /** Drops the caller's closures so a spare does not keep a finished request's objects alive. */
+  clear(): void {
+    this.names.length = 1;
+    this.behaviors.length = 1;
+    this.behaviors[0] = undefined;
+    this.returnedName = CONTROL;
+    this.runIfPredicate = undefined;
+    this.beforeRunHook = undefined;
+    this.contextData = undefined;
+    this.equal = undefined;
+    this.errorsEqual = undefined;
+    this.ignorers = undefined;
+    this.cleaner = undefined;
+  }
+
+  /** Index of the behaviour the caller gets. */
+  primaryIndex(): number {
+    if (this.behaviors[0] === undefined) {
+      throw new ScienceUsageError(`experiment "${this.name}" has no control; call e.use(() => ...)`);
+    }
+    if (this.returnedName === CONTROL) return 0;
+    const index = this.names.indexOf(this.returnedName);
+    if (index < 0) {
+      throw new ScienceUsageError(
+        `experiment "${this.name}": e.returns("${this.returnedName}") names no behaviour; ` +
+          `use "control" or one of: ${this.names.slice(1).join(", ")}`,
+      );
+    }
+    return index;
+  }
+
+  use(behavior: Behavior<T>): this {
+    if (this.behaviors[0] !== undefined) {
+      throw new ScienceUsageError(`experiment "${this.name}" already has a control; call e.use once`);
+    }
+    this.behaviors[0] = checkBehavior(this.name, behavior);
+    return this;
+  }
+
+  try(nameOrBehavior: string | Behavior<T>, behavior?: Behavior<T>): this {
+    const named = typeof nameOrBehavior === "string";
+    const name = named ? nameOrBehavior : "candidate";
+    if (this.names.includes(name)) {
+      throw new ScienceUsageError(
+        named
+          ? `experiment "${this.name}" already has a behaviour named "${name}"; names must be unique`
+          : `experiment "${this.name}" has several candidates; name them: e.try("name", () => ...)`,
+      );
+    }
+    this.names.push(name);
+    this.behaviors.push(checkBehavior(this.name, named ? behavior : nameOrBehavior));
+    return this;
+  }
+
+  returns(name: string): this {
+    this.returnedName = name;
+    return this;
+  }
+
+  order(order: Order): this {
+    if (!ORDERS.includes(order)) {
+      throw new ScienceUsageError(`order: "${order}" is not one of ${ORDERS.join(", ")}`);
+    }
+    this.runOrder = order;
+    return this;
+  }
+
+  timeout(ms: number): this {
+    if (!(ms > 0) || !Number.isFinite(ms)) {
+      throw new ScienceUsageError(`timeout: ${ms} is not a positive number of milliseconds`);
+    }
+    this.timeoutMs = ms;
+    return this;
+  }
+
+  enabled(enabled: Enabled): this {
+    this.enabledBy = enabled;
+    return this;
+  }
+
+  runIf(predicate: () => boolean): this {
+    this.runIfPredicate = predicate;
+    return this;
+  }
+
+  beforeRun(setup: () => void): this {
+    this.beforeRunHook = setup;
+    return this;
+  }
+
+  context(context: Record<string, unknown>): this {
+    this.contextData = this.contextData === undefined ? context : { ...this.contextData, ...context };
+    return this;
+  }
+
+  compare(equal: (control: T, candidate: T) => boolean): this {
+    this.equal = equal;
+    return this;
+  }
+
+  compareErrors(equal: (control: unknown, candidate: unknown) => boolean): this {
+    this.errorsEqual = equal;
+    return this;
+  }
+
+  ignore(predicate: (control: Observation<T>, candidate: Observation<T>) => boolean): this {
+    if (this.ignorers === undefined) this.ignorers = [predicate];
+    else this.ignorers.push(predicate);
+    return this;
+  }
+
+  clean(clean: (value: T) => unknown): this {
+    this.cleaner = clean;
+    return this;
+  }
+
+  raiseOnMismatches(raise = true): this {
+    this.raiseMismatches = raise;
+    return this;
+  }
+}
+
+function checkBehavior<T>(experiment: string, behavior: Behavior<T> | undefined): Behavior<T> {
+  if (typeof behavior !== "function") {
+    throw new ScienceUsageError(`experiment "${experiment}": a behaviour must be a function`);
+  }
+  return behavior;
+}
