@@ -1,0 +1,108 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createWriteStream, readdirSync, readFileSync } from "node:fs";
+import { get } from "node:http";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+
+/** A port nothing listens on right now, on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+/** Resolves once `GET /` on the port answers 200 (on a fresh connection, not kept). */
+export async function waitForHttp(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const status = await new Promise<number>((resolve) => {
+      get({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on("error", () => resolve(0));
+    });
+    if (status === 200) return;
+    await sleep(50);
+  }
+  throw new Error(`nothing answers 200 on 127.0.0.1:${port} after ${timeoutMs} ms`);
+}
+
+/** CPU seconds (user + system) used so far by a process and all its descendants. */
+export function cpuSeconds(pid: number): number {
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Fields after the parenthesised command name: state ppid ... utime(14) stime(15).
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  let ticks = 0;
+  const queue = [pid];
+  while (queue.length > 0) {
+    const current = queue.pop()!;
+    ticks += stats.get(current)?.ticks ?? 0;
+    for (const [child, s] of stats) if (s.ppid === current) queue.push(child);
+  }
+  return ticks / ticksPerSecond;
+}
+
+/**
+ * The processes a bench starts, each pinned to one CPU with taskset and logging to the work
+ * directory; `stopAll` ends every one of them (SIGTERM, then SIGKILL after a grace period).
+ */
+export class PinnedProcesses {
+  readonly #children: ChildProcess[] = [];
+  readonly #logDir: string;
+  #stopping = false;
+
+  constructor(logDir: string) {
+    this.#logDir = logDir;
+  }
+
+  start(name: string, cpu: number, command: string, args: string[]): ChildProcess {
+    const log = createWriteStream(join(this.#logDir, `${name}.log`));
+    const child = spawn("taskset", ["-c", String(cpu), command, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    child.on("exit", (code, signal) => {
+      if (!this.#stopping) console.error(`${name} exited early (${signal ?? code}); see ${name}.log`);
+    });
+    this.#children.push(child);
+    return child;
+  }
+
+  async stopAll(): Promise<void> {
+    this.#stopping = true;
+    const running = this.#children.filter((c) => c.exitCode === null && c.signalCode === null);
+    await Promise.all(
+      running.map(async (child) => {
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  /** Last resort on a synchronous exit path, where nothing can be awaited. */
+  signalAllNow(): void {
+    this.#stopping = true;
+    for (const child of this.#children)
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  }
+}
