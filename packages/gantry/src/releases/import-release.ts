@@ -1,23 +1,29 @@
-import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { GantryError } from "../errors/index.ts";
+import {
+  findRelease,
+  type ImportedRelease,
+  type ReleaseKey,
+  releaseDir,
+  stagingRoot,
+  writeSummary,
+} from "./release-store.ts";
 import { stageArchive, stageDirectory } from "./stage-artifact.ts";
-import { type TreeSummary, treeChecksum } from "./tree-checksum.ts";
+import { treeChecksum } from "./tree-checksum.ts";
 
-export interface ImportedRelease extends TreeSummary {
-  service: string;
-  version: string;
-  /** Absolute path of the stored, immutable copy. */
-  dir: string;
-}
+/** Staging folders older than this belong to an import that died; they are swept away. */
+const abandonedAfterMs = 24 * 3600_000;
 
 /**
- * Stores an artifact (a directory or a .tar.gz/.tgz) as release `version` of `service` in
- * DATA/releases/SERVICE/VERSION, with its content checksum. Everything is staged first and
- * moved into place with one rename, so a refused or failed import leaves nothing behind.
- * The same version again with the same content is a no-op; with other content it is refused.
+ * Stores an artifact (a directory, or a .tar.gz/.tgz archive) as release `version` of
+ * `service` in DATA/releases/SERVICE/VERSION, with its content checksum (see checksumOf).
+ *
+ * Everything happens in a fresh folder under DATA/releases/.staging and reaches its place
+ * in one rename, so a refused or failed import leaves nothing behind and a reader never
+ * sees half a release. The same version again with the same content returns the stored
+ * release untouched; with other content it is refused (RELEASE_CONTENT_MISMATCH). Two
+ * imports of one version at once: one rename wins, the other compares checksums.
  */
 export async function importRelease(input: {
   dataDir: string;
@@ -25,37 +31,38 @@ export async function importRelease(input: {
   version: string;
   artifactPath: string;
 }): Promise<ImportedRelease> {
+  const key: ReleaseKey = { dataDir: resolve(input.dataDir), service: input.service, version: input.version };
+  const dir = releaseDir(key);
   const kind = await artifactKind(input.artifactPath);
-  const root = join(input.dataDir, "releases");
-  const stagingRoot = join(root, ".staging");
-  await mkdir(stagingRoot, { recursive: true, mode: 0o700 });
-  const staging = join(stagingRoot, `${input.service}-${input.version}-${randomBytes(6).toString("hex")}`);
-  await mkdir(staging, { mode: 0o755 });
+  await mkdir(stagingRoot(key.dataDir), { recursive: true, mode: 0o700 });
+  await sweepAbandoned(stagingRoot(key.dataDir));
+  const staging = await mkdtemp(join(stagingRoot(key.dataDir), "import-"));
   try {
-    if (kind === "directory") await stageDirectory(input.artifactPath, staging);
-    else await stageArchive(input.artifactPath, staging);
-    const summary = await treeChecksum(staging);
-    const dir = join(root, input.service, input.version);
-    await mkdir(join(root, input.service), { recursive: true });
-    if (!existsSync(dir)) {
+    const tree = join(staging, "tree");
+    if (kind === "directory") await stageDirectory(input.artifactPath, tree);
+    else await stageArchive(input.artifactPath, tree);
+    const summary = await treeChecksum(tree);
+    await mkdir(resolve(dir, ".."), { recursive: true });
+    if (!(await exists(dir))) {
       try {
-        await rename(staging, dir);
-        await writeFile(`${dir}.json`, `${JSON.stringify(summary)}\n`);
-        return { ...input, ...summary, dir };
+        await rename(tree, dir);
+        await writeSummary(key, summary);
+        return { service: key.service, version: key.version, dir, ...summary };
       } catch (error) {
-        // Another import of the same version won the race; compare with what it stored.
-        if (!existsSync(dir)) throw error;
+        // Another import of this version renamed first: fall through and compare with it.
+        if (!(await exists(dir))) throw error;
       }
     }
-    const existing = await storedSummary(dir);
+    const existing = await findRelease(key);
+    if (!existing) throw new Error(`${dir} vanished while importing ${key.service} ${key.version}`);
     if (existing.checksum !== summary.checksum) {
       throw new GantryError(
         "RELEASE_CONTENT_MISMATCH",
-        `${input.service} ${input.version} already exists with content ${existing.checksum}, and this artifact is ${summary.checksum}; give this build a new version`,
-        { field: "version" },
+        `${key.service} ${key.version} is already stored with content ${existing.checksum}, and this artifact is ${summary.checksum}; a version names exactly one build, so give this build a new version`,
+        { field: "version", details: { stored: existing.checksum, given: summary.checksum } },
       );
     }
-    return { service: input.service, version: input.version, ...existing, dir };
+    return existing;
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
@@ -63,28 +70,30 @@ export async function importRelease(input: {
 
 async function artifactKind(path: string): Promise<"directory" | "archive"> {
   const info = await stat(path).catch(() => undefined);
-  if (!info)
+  if (!info) {
     throw new GantryError(
       "BAD_ARTIFACT",
-      `artifact ${path} does not exist; give a directory or a .tar.gz/.tgz file`,
+      `artifact ${path} does not exist; give the path of a build directory or of a .tar.gz/.tgz archive`,
       { field: "artifact" },
     );
+  }
   if (info.isDirectory()) return "directory";
-  if (info.isFile() && /\.(tgz|tar\.gz)$/.test(path)) return "archive";
+  if (info.isFile() && /\.(tgz|tar\.gz)$/i.test(path)) return "archive";
   throw new GantryError(
     "BAD_ARTIFACT",
-    `artifact ${path} is neither a directory nor a .tar.gz/.tgz archive`,
+    `artifact ${path} is neither a directory nor a .tar.gz/.tgz archive; pack it with tar -czf NAME.tar.gz -C DIR .`,
     { field: "artifact" },
   );
 }
 
-async function storedSummary(dir: string): Promise<TreeSummary> {
-  try {
-    return JSON.parse(await readFile(`${dir}.json`, "utf8"));
-  } catch {
-    // Stored before its summary was written (a crash in between): the tree is the truth.
-    const summary = await treeChecksum(dir);
-    await writeFile(`${dir}.json`, `${JSON.stringify(summary)}\n`);
-    return summary;
+async function sweepAbandoned(root: string): Promise<void> {
+  const cutoff = Date.now() - abandonedAfterMs;
+  for (const name of await readdir(root).catch(() => [])) {
+    const info = await stat(join(root, name)).catch(() => undefined);
+    if (info && info.mtimeMs < cutoff) await rm(join(root, name), { recursive: true, force: true });
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined)) !== undefined;
 }

@@ -1,3 +1,18 @@
-export { releaseLimits, unsafeEntryReason } from "./entry-safety.ts";
-export { type ImportedRelease, importRelease } from "./import-release.ts";
-export { type TreeSummary, treeChecksum } from "./tree-checksum.ts";
+export {
+  type ArtifactEntry,
+  type EntryRefusal,
+  findUnsafeEntry,
+  releaseLimits,
+  unsafeEntryReason,
+} from "./entry-safety.ts";
+export { importRelease } from "./import-release.ts";
+export {
+  findRelease,
+  type ImportedRelease,
+  listReleases,
+  type ReleaseKey,
+  releaseDir,
+  removeRelease,
+  verifyRelease,
+} from "./release-store.ts";
+export { checksumOf, type TreeEntry, type TreeSummary, treeChecksum } from "./tree-checksum.ts";
