@@ -16,12 +16,15 @@ const ORDERS: readonly Order[] = ["sequential", "parallel", "background"];
  * What an experiment's setup callback declares, and the record of one run. One instance
  * is reused across calls while experiments are skipped (the disabled path allocates
  * nothing); a run that goes ahead keeps its instance and the scientist makes a new spare.
- * Index 0 of `names`/`behaviors` is the control.
+ * Index 0 of `names`/`behaviors` is the control; only the first `count` entries are in use,
+ * as shrinking an array's length makes V8 trim and later regrow its backing store, which
+ * cost more than the rest of a skipped call.
  */
 export class ExperimentSetup<T = unknown> implements Experiment<T> {
   name = "";
   names: string[] = [CONTROL];
   behaviors: (Behavior<T> | undefined)[] = [undefined];
+  count = 1;
   returnedName = CONTROL;
   runOrder: Order = "sequential";
   timeoutMs = 0;
@@ -48,9 +51,8 @@ export class ExperimentSetup<T = unknown> implements Experiment<T> {
 
   /** Drops the caller's closures so a spare does not keep a finished request's objects alive. */
   clear(): void {
-    this.names.length = 1;
-    this.behaviors.length = 1;
-    this.behaviors[0] = undefined;
+    for (let i = 0; i < this.count; i++) this.behaviors[i] = undefined;
+    this.count = 1;
     this.returnedName = CONTROL;
     this.runIfPredicate = undefined;
     this.beforeRunHook = undefined;
@@ -67,11 +69,11 @@ export class ExperimentSetup<T = unknown> implements Experiment<T> {
       throw new ScienceUsageError(`experiment "${this.name}" has no control; call e.use(() => ...)`);
     }
     if (this.returnedName === CONTROL) return 0;
-    const index = this.names.indexOf(this.returnedName);
+    const index = this.indexOfName(this.returnedName);
     if (index < 0) {
       throw new ScienceUsageError(
         `experiment "${this.name}": e.returns("${this.returnedName}") names no behaviour; ` +
-          `use "control" or one of: ${this.names.slice(1).join(", ")}`,
+          `use "control" or one of: ${this.names.slice(1, this.count).join(", ")}`,
       );
     }
     return index;
@@ -88,16 +90,22 @@ export class ExperimentSetup<T = unknown> implements Experiment<T> {
   try(nameOrBehavior: string | Behavior<T>, behavior?: Behavior<T>): this {
     const named = typeof nameOrBehavior === "string";
     const name = named ? nameOrBehavior : "candidate";
-    if (this.names.includes(name)) {
+    if (this.indexOfName(name) >= 0) {
       throw new ScienceUsageError(
         named
           ? `experiment "${this.name}" already has a behaviour named "${name}"; names must be unique`
           : `experiment "${this.name}" has several candidates; name them: e.try("name", () => ...)`,
       );
     }
-    this.names.push(name);
-    this.behaviors.push(checkBehavior(this.name, named ? behavior : nameOrBehavior));
+    this.names[this.count] = name;
+    this.behaviors[this.count] = checkBehavior(this.name, named ? behavior : nameOrBehavior);
+    this.count++;
     return this;
+  }
+
+  private indexOfName(name: string): number {
+    for (let i = 0; i < this.count; i++) if (this.names[i] === name) return i;
+    return -1;
   }
 
   returns(name: string): this {

@@ -17,7 +17,7 @@ type Observed<T> = Observation<T> | Promise<Observation<T>>;
 
 /** Runs an enabled `science` experiment in the order it asked for. */
 export async function runAsync<T>(setup: ExperimentSetup<T>, primary: number, env: RunEnv): Promise<T> {
-  const observations = new Array<Observation<T>>(setup.behaviors.length);
+  const observations = new Array<Observation<T>>(setup.count);
   const startedAt = epochMs(wallNowMs());
   if (setup.runOrder === "background") {
     observations[primary] = await observe(setup, primary, primary);
@@ -28,10 +28,12 @@ export async function runAsync<T>(setup: ExperimentSetup<T>, primary: number, en
     return answer(observations[primary]!);
   }
   if (setup.runOrder === "parallel") {
-    const all = await Promise.all(setup.behaviors.map((_, index) => observe(setup, index, primary)));
+    const all = await Promise.all(
+      Array.from({ length: setup.count }, (_, index) => observe(setup, index, primary)),
+    );
     for (let i = 0; i < all.length; i++) observations[i] = all[i]!;
   } else {
-    for (const index of shuffledOrder(setup.behaviors.length)) {
+    for (const index of shuffledOrder(setup.count)) {
       const observed = observe(setup, index, primary);
       observations[index] = observed instanceof Promise ? await observed : observed;
     }
@@ -48,10 +50,12 @@ function runOthersInBackground<T>(
   startedAt: number,
   env: RunEnv,
 ): void {
-  const others = setup.behaviors.map((_, index) => index).filter((index) => index !== primary);
+  const others = Array.from({ length: setup.count }, (_, index) => index).filter(
+    (index) => index !== primary,
+  );
   Promise.all(others.map((index) => observe(setup, index, primary)))
     .then((done) => {
-      for (const observation of done) observations[setup.names.indexOf(observation.name)] = observation;
+      for (let i = 0; i < others.length; i++) observations[others[i]!] = done[i]!;
       conclude(setup, observations, primary, startedAt, env, false);
     })
     .catch((error: unknown) => env.report(error, setup.name, "background"))

@@ -19,7 +19,7 @@ import type { Observation } from "./types.ts";
  * order the others run on a later turn of the event loop, after the caller has its answer.
  */
 export function runSync<T>(setup: ExperimentSetup<T>, primary: number, env: RunEnv): T {
-  const observations = new Array<Observation<T>>(setup.behaviors.length);
+  const observations = new Array<Observation<T>>(setup.count);
   const startedAt = epochMs(wallNowMs());
   if (setup.runOrder === "background") {
     runInOrder(setup, primary === 0 ? CONTROL_ONLY : [primary], observations, env, primary);
@@ -28,7 +28,7 @@ export function runSync<T>(setup: ExperimentSetup<T>, primary: number, env: RunE
     }
     return answer(observations[primary]!);
   }
-  runInOrder(setup, shuffledOrder(setup.behaviors.length), observations, env, primary);
+  runInOrder(setup, shuffledOrder(setup.count), observations, env, primary);
   const mismatch = conclude(setup, observations, primary, startedAt, env, true);
   if (mismatch) throw mismatch;
   return answer(observations[primary]!);
@@ -44,7 +44,7 @@ function finishInBackground<T>(
   env: RunEnv,
 ): void {
   try {
-    const others = shuffledOrder(setup.behaviors.length).filter((index) => index !== primary);
+    const others = shuffledOrder(setup.count).filter((index) => index !== primary);
     runInOrder(setup, others, observations, env, primary);
     conclude(setup, observations, primary, startedAt, env, false);
   } catch (error) {

@@ -126,7 +126,7 @@ export class Scientist implements RunEnv {
    * Written without closures: this is the path every skipped call takes.
    */
   private shouldRun<T>(setup: ExperimentSetup<T>): boolean {
-    if (setup.behaviors.length < 2) return false;
+    if (setup.count < 2) return false;
     let operation = "enabled";
     try {
       if (!isSampled(setup.enabledBy, setup.name, setup.contextData, this.flags)) return false;

@@ -32,7 +32,7 @@ export interface Observation<T = unknown> {
   readonly timedOut: boolean;
   /** Wall time, monotonic clock, fractional milliseconds. */
   readonly durationMs: number;
-  /** CPU time of this thread while the behaviour ran, fractional milliseconds. */
+  /** CPU time (`process.cpuUsage`) while the behaviour ran, fractional milliseconds. */
   readonly cpuMs: number;
 }
 
