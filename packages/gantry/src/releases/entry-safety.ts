@@ -1,7 +1,17 @@
 import { posix } from "node:path";
 
-/** Limits that keep one artifact from filling the disk or the inode table. */
-export const releaseLimits = Object.freeze({ maxEntries: 50_000, maxBytes: 1024 ** 3 });
+export interface ReleaseLimits {
+  /** Files, directories and links together. */
+  maxEntries: number;
+  /** Bytes of all files together, as stored (uncompressed). */
+  maxBytes: number;
+}
+
+/** Default limits that keep one artifact from filling the disk or the inode table. */
+export const releaseLimits: Readonly<ReleaseLimits> = Object.freeze({
+  maxEntries: 50_000,
+  maxBytes: 1024 ** 3,
+});
 
 /** One entry of an artifact as a tar header or a directory walk describes it. */
 export interface ArtifactEntry {

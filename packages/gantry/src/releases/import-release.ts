@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { GantryError } from "../errors/index.ts";
+import { type ReleaseLimits, releaseLimits } from "./entry-safety.ts";
 import {
   findRelease,
   type ImportedRelease,
@@ -30,7 +31,10 @@ export async function importRelease(input: {
   service: string;
   version: string;
   artifactPath: string;
+  /** Defaults to releaseLimits (50,000 entries, 1 GiB). */
+  limits?: Partial<ReleaseLimits>;
 }): Promise<ImportedRelease> {
+  const limits = { ...releaseLimits, ...input.limits };
   const key: ReleaseKey = { dataDir: resolve(input.dataDir), service: input.service, version: input.version };
   const dir = releaseDir(key);
   const kind = await artifactKind(input.artifactPath);
@@ -39,8 +43,8 @@ export async function importRelease(input: {
   const staging = await mkdtemp(join(stagingRoot(key.dataDir), "import-"));
   try {
     const tree = join(staging, "tree");
-    if (kind === "directory") await stageDirectory(input.artifactPath, tree);
-    else await stageArchive(input.artifactPath, tree);
+    if (kind === "directory") await stageDirectory(input.artifactPath, tree, limits);
+    else await stageArchive(input.artifactPath, tree, limits);
     const summary = await treeChecksum(tree);
     await mkdir(resolve(dir, ".."), { recursive: true });
     if (!(await exists(dir))) {

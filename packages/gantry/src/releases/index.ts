@@ -2,6 +2,7 @@ export {
   type ArtifactEntry,
   type EntryRefusal,
   findUnsafeEntry,
+  type ReleaseLimits,
   releaseLimits,
   unsafeEntryReason,
 } from "./entry-safety.ts";

@@ -8,7 +8,7 @@ import {
   type ArtifactEntry,
   findUnsafeEntry,
   isSkippedEntry,
-  releaseLimits,
+  type ReleaseLimits,
   unsafeEntryReason,
 } from "./entry-safety.ts";
 import { readTree, type TreeEntry } from "./tree-checksum.ts";
@@ -19,8 +19,8 @@ import { readTree, type TreeEntry } from "./tree-checksum.ts";
  * byte is written; extraction then runs with node-tar's own guards and the same check as
  * a filter, and the result is checked once more on disk.
  */
-export async function stageArchive(archive: string, tree: string): Promise<void> {
-  const entries = await scanArchive(archive);
+export async function stageArchive(archive: string, tree: string, limits: ReleaseLimits): Promise<void> {
+  const entries = await scanArchive(archive, limits);
   const refusal = findUnsafeEntry(entries);
   if (refusal) throw unsafe(`archive entry "${refusal.path}" ${refusal.reason}`);
   await mkdir(tree, { mode: 0o755 });
@@ -46,7 +46,7 @@ export async function stageArchive(archive: string, tree: string): Promise<void>
 }
 
 /** Reads every header of the archive without writing anything; stops at the first refusal. */
-async function scanArchive(archive: string): Promise<ArtifactEntry[]> {
+async function scanArchive(archive: string, limits: ReleaseLimits): Promise<ArtifactEntry[]> {
   const entries: ArtifactEntry[] = [];
   let bytes = 0;
   let refusal: GantryError | undefined;
@@ -60,7 +60,7 @@ async function scanArchive(archive: string): Promise<ArtifactEntry[]> {
       bytes += entry.size ?? 0;
       refusal = reason
         ? unsafe(`archive entry "${entry.path}" ${reason}`)
-        : limitRefusal(entries.length + 1, bytes);
+        : limitRefusal(limits, entries.length + 1, bytes);
       if (refusal) parser.abort(refusal);
       else entries.push(described);
     },
@@ -82,7 +82,7 @@ async function scanArchive(archive: string): Promise<ArtifactEntry[]> {
  * Copies a directory artifact into `tree` (which must not exist yet), leaving out a
  * top-level `.git`. The whole source is listed and checked before anything is copied.
  */
-export async function stageDirectory(source: string, tree: string): Promise<void> {
+export async function stageDirectory(source: string, tree: string, limits: ReleaseLimits): Promise<void> {
   let bytes = 0;
   let count = 0;
   const listing = await readTree(source, {
@@ -91,7 +91,7 @@ export async function stageDirectory(source: string, tree: string): Promise<void
     onEntry: (entry) => {
       count += 1;
       if (entry.type === "File") bytes += entry.size;
-      const refusal = limitRefusal(count, bytes);
+      const refusal = limitRefusal(limits, count, bytes);
       if (refusal) throw refusal;
     },
   });
@@ -157,18 +157,18 @@ function asArtifactEntry(entry: TreeEntry): ArtifactEntry {
   return { path: entry.path, type: entry.type, linkpath: "linkpath" in entry ? entry.linkpath : undefined };
 }
 
-function limitRefusal(entries: number, bytes: number): GantryError | undefined {
-  if (entries > releaseLimits.maxEntries) {
+function limitRefusal(limits: ReleaseLimits, entries: number, bytes: number): GantryError | undefined {
+  if (entries > limits.maxEntries) {
     return new GantryError(
       "BAD_ARTIFACT",
-      `the artifact has more than ${releaseLimits.maxEntries} entries; leave build caches and sources of dependencies out`,
+      `the artifact has more than ${limits.maxEntries} entries; leave build caches and sources of dependencies out`,
       { field: "artifact" },
     );
   }
-  if (bytes > releaseLimits.maxBytes) {
+  if (bytes > limits.maxBytes) {
     return new GantryError(
       "BAD_ARTIFACT",
-      `the artifact holds more than ${releaseLimits.maxBytes / 1024 ** 3} GiB; leave build caches and large data out`,
+      `the artifact holds more than ${formatBytes(limits.maxBytes)}; leave build caches and large data out`,
       { field: "artifact" },
     );
   }
@@ -199,4 +199,10 @@ function changedWhileImporting(source: string, path: string, cause?: unknown): G
     `${path} changed while ${source} was being imported; import it again once the build has finished`,
     { field: "artifact", cause },
   );
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${+(bytes / 1024 ** 3).toFixed(2)} GiB`;
+  if (bytes >= 1024 ** 2) return `${+(bytes / 1024 ** 2).toFixed(2)} MiB`;
+  return `${bytes} bytes`;
 }
