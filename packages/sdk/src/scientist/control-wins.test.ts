@@ -13,6 +13,11 @@ function setUp() {
   return { scientist, publisher, raised };
 }
 
+/** Notes that a behaviour ran and returns its value. */
+const logged = <V>(log: string[], entry: string, value: V): V => {
+  log.push(entry);
+  return value;
+};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("the caller always gets the control", () => {
@@ -138,8 +143,8 @@ describe("choosing the returned behaviour", () => {
     const { scientist } = setUp();
     const ran: string[] = [];
     const value = scientist.scienceSync<string>("switched-off", (e) => {
-      e.use(() => (ran.push("control"), "old"));
-      e.try("new", () => (ran.push("new"), "new"));
+      e.use(() => logged(ran, "control", "old"));
+      e.try("new", () => logged(ran, "new", "new"));
       e.returns("new").enabled(false);
     });
     expect(value).toBe("new");

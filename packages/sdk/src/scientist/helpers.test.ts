@@ -64,8 +64,14 @@ describe("ignoring mismatches", () => {
       scientist.scienceSync<number>("ignored", (e) => {
         e.use(() => 5);
         e.try(() => candidateValue);
-        e.ignore((_, candidate) => (asked.push(`first:${candidate.value}`), candidate.value === 6));
-        e.ignore((_, candidate) => (asked.push(`second:${candidate.value}`), false));
+        e.ignore((_, candidate) => {
+          asked.push(`first:${candidate.value}`);
+          return candidate.value === 6;
+        });
+        e.ignore((_, candidate) => {
+          asked.push(`second:${candidate.value}`);
+          return false;
+        });
       });
     }
     expect(publisher.results.map((r) => [r.matched, r.ignored, r.mismatched])).toEqual([
@@ -80,7 +86,7 @@ describe("ignoring mismatches", () => {
 describe("what gets published", () => {
   it("applies clean to published values and carries the context", () => {
     const { scientist, publisher } = setUp();
-    scientist.scienceSync("cleaned", (e) => {
+    scientist.scienceSync<{ id: number; secret: string }>("cleaned", (e) => {
       e.use(() => ({ id: 7, secret: "s3cr3t" }));
       e.try(() => ({ id: 7, secret: "s3cr3t" }));
       e.clean((user) => ({ id: user.id }));

@@ -103,7 +103,10 @@ describe("background order", () => {
     const events: string[] = [];
     const value = await scientist.science<number>("bg", (e) => {
       e.order("background");
-      e.use(() => (events.push("control"), 1));
+      e.use(() => {
+        events.push("control");
+        return 1;
+      });
       e.try(async () => {
         events.push("candidate started");
         await sleep(20);

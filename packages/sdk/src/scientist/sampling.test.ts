@@ -34,7 +34,10 @@ function setUp(flags?: FlagEvaluator) {
     let candidateRan = false;
     scientist.scienceSync(name, (e) => {
       e.use(() => 1);
-      e.try(() => ((candidateRan = true), 1));
+      e.try(() => {
+        candidateRan = true;
+        return 1;
+      });
       e.enabled(enabled);
       if (targetingKey !== undefined) e.context({ targetingKey });
     });
