@@ -109,18 +109,17 @@ export class HttpPublisher implements Publisher {
   private async sendBatches(partialBatches: boolean): Promise<void> {
     const { batchSize } = this.options;
     while (this.queue.length >= (partialBatches ? 1 : batchSize)) {
-      const batch = this.queue.splice(0, batchSize);
-      if (!(await this.post(batch))) {
-        this.putBack(batch);
+      const { body, kept } = this.serialize(this.queue.splice(0, batchSize));
+      if (kept.length === 0) continue;
+      if (!(await this.post(body, kept.length))) {
+        this.putBack(kept);
         return;
       }
     }
   }
 
   /** True when the batch is done with (accepted or refused for good); false to retry it. */
-  private async post(batch: ExperimentResult[]): Promise<boolean> {
-    const body = this.serialize(batch);
-    if (body === undefined) return true;
+  private async post(body: string, count: number): Promise<boolean> {
     try {
       const response = await fetch(this.url, {
         method: "POST",
@@ -129,29 +128,32 @@ export class HttpPublisher implements Publisher {
         signal: AbortSignal.timeout(this.options.requestTimeoutMs),
       });
       await response.body?.cancel();
-      if (response.ok) return this.succeeded(batch.length);
+      if (response.ok) return this.succeeded(count);
       if (response.status >= 500 || response.status === 408 || response.status === 429) {
         return this.failed(new Error(`${this.url} answered ${response.status}`));
       }
-      this.counts.rejected += batch.length;
-      this.report(new Error(`${this.url} refused ${batch.length} result(s) with ${response.status}`));
+      this.counts.rejected += count;
+      this.report(new Error(`${this.url} refused ${count} result(s) with ${response.status}`));
       return true;
     } catch (error) {
       return this.failed(error);
     }
   }
 
-  private serialize(batch: ExperimentResult[]): string | undefined {
+  /** Each result on its own, so one that cannot be JSON (a BigInt, a cycle) costs only itself. */
+  private serialize(batch: ExperimentResult[]): { body: string; kept: ExperimentResult[] } {
     const parts: string[] = [];
+    const kept: ExperimentResult[] = [];
     for (const result of batch) {
       try {
         parts.push(JSON.stringify(toWireResult(result, (error) => this.report(error, result.name, "clean"))));
+        kept.push(result);
       } catch (error) {
         this.counts.unserializable++;
         this.report(error, result.name, "serialize");
       }
     }
-    return parts.length === 0 ? undefined : `{"results":[${parts.join(",")}]}`;
+    return { body: `{"results":[${parts.join(",")}]}`, kept };
   }
 
   private succeeded(count: number): boolean {
