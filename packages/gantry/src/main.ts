@@ -1,11 +1,13 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import pino, { type Logger } from "pino";
 import { apiRoutes, createApi } from "./api/index.ts";
 import { type AuditEvent, AuditLog } from "./audit/index.ts";
 import { TokenService } from "./auth/index.ts";
 import { type ConfigOverrides, type GantryConfig, loadConfigFile, resolveConfig } from "./config/index.ts";
 import { declareDemo, deployDemoIfNothingLive } from "./demo.ts";
+import { ExperimentStore } from "./experiments/index.ts";
 import { controlPlaneMetrics } from "./metrics/index.ts";
 import { Switchboard } from "./modes/index.ts";
 import { activeFreezes, FreezeStore, ReleasePolicy } from "./policy/index.ts";
@@ -69,6 +71,9 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   const store = await openSqliteStore(`${dataDir}/gantry.db`);
   const tokens = new TokenService(store.db, now);
   await tokens.ensureLocalAdminToken(dataDir);
+  // Instances report to Gantry (experiment results, later flag evaluations) with a token that can only report.
+  const sdkToken = await tokens.ensureLocalToken(`${dataDir}/sdk-token`, "instances", "sdk");
+  let apiUrl = "";
   const audit = new AuditLog(store.db, now);
   if (options.onEvent) audit.onRecord(options.onEvent);
   const catalog = new ServiceCatalog(store.db, now);
@@ -87,6 +92,11 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   const instances = new InstanceRecords(store.db, now);
   const rollouts = new RolloutRecords(store.db, now);
   const traffic = new TrafficController({ catalog, instances, health, router: router.admin, log });
+  const instanceEnv = () => ({
+    GANTRY_API: apiUrl,
+    GANTRY_SDK_TOKEN: sdkToken,
+    GANTRY_SDK_MODULE: sdkModule,
+  });
   const converger = new Converger({
     catalog,
     instances,
@@ -95,6 +105,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     router: router.admin,
     traffic,
     allocatePort,
+    instanceEnv,
     now,
     log,
   });
@@ -111,6 +122,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   });
   const switchboard = new Switchboard({ catalog, audit, publish: () => traffic.publish(), now });
   const intake = new ReleaseIntake({ dataDir, catalog, audit, importRelease, now });
+  const experiments = new ExperimentStore(store.db);
 
   await adoptInstances({ runtime, instances, catalog, health, log });
   syncHealthToTraffic(health, instances, traffic, log);
@@ -138,6 +150,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
       metrics,
       switchboard,
       freezes,
+      experiments,
       breakers: () => router.admin.breakers(),
       frozenBy: async (service) =>
         activeFreezes(await freezes.list(), service, now()).map((f) => f.spec.name),
@@ -150,7 +163,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   await api.listen({ host: config.server.apiHost, port: config.server.apiPort });
   const address = api.server.address();
   const apiPort = typeof address === "object" && address ? address.port : config.server.apiPort;
-  const apiUrl = `http://${urlHost(config.server.apiHost)}:${apiPort}`;
+  apiUrl = `http://${urlHost(config.server.apiHost)}:${apiPort}`;
   writeFileSync(`${dataDir}/api.json`, `${JSON.stringify({ url: apiUrl, pid: process.pid })}\n`);
 
   await orchestrator.resume();
@@ -204,6 +217,9 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     },
   };
 }
+
+/** This checkout's @gantry/sdk, for apps deployed from it (the demo) that have no node_modules of their own. */
+const sdkModule = fileURLToPath(new URL("../../sdk/src/index.ts", import.meta.url));
 
 function urlHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;

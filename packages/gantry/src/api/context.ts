@@ -1,5 +1,6 @@
 import type { AuditLog } from "../audit/index.ts";
 import type { TokenService } from "../auth/index.ts";
+import type { ExperimentStore } from "../experiments/index.ts";
 import type { Switchboard } from "../modes/index.ts";
 import type { FreezeStore } from "../policy/index.ts";
 import type { InstanceRecords, RolloutOrchestrator, RolloutRecords, StatusDeps } from "../rollout/index.ts";
@@ -16,6 +17,7 @@ export interface ApiContext extends StatusDeps {
   audit: AuditLog;
   tokens: TokenService;
   switchboard: Switchboard;
+  experiments: ExperimentStore;
   freezes: FreezeStore;
   runtime: Runtime;
   /** Prometheus text of the control plane and the router. */

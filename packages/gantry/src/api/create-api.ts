@@ -5,7 +5,7 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import type { Logger } from "pino";
-import { allows, type Principal, type TokenService } from "../auth/index.ts";
+import { allows, leastRoleFor, type Principal, type TokenService } from "../auth/index.ts";
 import { parseOrThrow } from "../config/index.ts";
 import { GantryError, isGantryError } from "../errors/index.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -102,7 +102,7 @@ function register(app: FastifyInstance, def: RouteDef, options: ApiOptions): voi
 }
 
 function roleFor(def: RouteDef): string {
-  return { read: "viewer", deploy: "deployer", admin: "admin" }[def.permission];
+  return leastRoleFor[def.permission];
 }
 
 async function authenticate(request: FastifyRequest, options: ApiOptions): Promise<Principal> {

@@ -1,6 +1,7 @@
 import type { ApiContext } from "./context.ts";
 import type { RouteDef } from "./route.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
+import { experimentRoutes } from "./routes/experiment-routes.ts";
 import { policyRoutes } from "./routes/policy-routes.ts";
 import { serviceRoutes } from "./routes/service-routes.ts";
 
@@ -11,5 +12,5 @@ export type { RouteDef } from "./route.ts";
 
 /** Every route of the API. */
 export function apiRoutes(ctx: ApiContext): RouteDef[] {
-  return [...serviceRoutes(ctx), ...policyRoutes(ctx), ...adminRoutes(ctx)];
+  return [...serviceRoutes(ctx), ...policyRoutes(ctx), ...experimentRoutes(ctx), ...adminRoutes(ctx)];
 }

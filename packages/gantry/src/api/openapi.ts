@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { leastRoleFor } from "../auth/index.ts";
 import type { RouteDef } from "./route.ts";
 
 const errorSchema = {
@@ -48,7 +49,7 @@ function operation(r: RouteDef): Record<string, unknown> {
   const op: Record<string, unknown> = {
     summary: r.summary,
     tags: [r.tag],
-    "x-gantry-role": { read: "viewer", deploy: "deployer", admin: "admin" }[r.permission],
+    "x-gantry-role": leastRoleFor[r.permission],
     parameters,
     responses: {
       [String(r.status ?? 200)]: { description: "OK" },

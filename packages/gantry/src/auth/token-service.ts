@@ -73,18 +73,21 @@ export class TokenService {
   }
 
   /**
-   * The admin token the CLI uses on this machine: created on first start and written to
-   * DATA/token readable by the owner only. A token file whose token no longer works
-   * (a new database) is replaced.
+   * A token kept in a file of the data dir, readable by the owner only, created on first
+   * start: the admin token the CLI uses (DATA/token) and the sdk token given to instances
+   * (DATA/sdk-token). A file whose token no longer works (a new database) is replaced.
    */
-  async ensureLocalAdminToken(dataDir: string): Promise<string> {
-    const file = join(dataDir, "token");
+  async ensureLocalToken(file: string, name: string, role: Role): Promise<string> {
     if (existsSync(file)) {
       const token = readFileSync(file, "utf8").trim();
       if (await this.authenticate(token)) return token;
     }
-    const created = await this.create("local-admin", "admin");
+    const created = await this.create(name, role);
     writeFileSync(file, `${created.token}\n`, { mode: 0o600 });
     return created.token;
+  }
+
+  ensureLocalAdminToken(dataDir: string): Promise<string> {
+    return this.ensureLocalToken(join(dataDir, "token"), "local-admin", "admin");
   }
 }

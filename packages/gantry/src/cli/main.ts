@@ -2,6 +2,7 @@ import { isGantryError } from "../errors/index.ts";
 import { type Command, parse } from "./command.ts";
 import { audit } from "./commands/audit.ts";
 import { deploy } from "./commands/deploy.ts";
+import { experiments } from "./commands/experiments.ts";
 import { approve, freeze } from "./commands/freeze.ts";
 import { history } from "./commands/history.ts";
 import { logs } from "./commands/logs.ts";

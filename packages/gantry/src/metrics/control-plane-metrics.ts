@@ -1,4 +1,5 @@
 import { Gauge, Registry } from "prom-client";
+import type { ExperimentStore } from "../experiments/index.ts";
 import type { HealthWatcher, InstanceRecords } from "../rollout/index.ts";
 import type { ServiceCatalog } from "../services/index.ts";
 
@@ -6,6 +7,7 @@ export interface MetricsDeps {
   catalog: ServiceCatalog;
   instances: InstanceRecords;
   health: HealthWatcher;
+  experiments?: ExperimentStore;
   /** The router's own exposition (requests and latency by service and version). */
   routerMetrics: () => Promise<string>;
 }
@@ -40,6 +42,30 @@ export function controlPlaneMetrics(deps: MetricsDeps): () => Promise<string> {
           state: r.state,
           health: deps.health.status(r.id),
         });
+      }
+    },
+  });
+  new Gauge({
+    name: "gantry_experiment_mismatch_ratio",
+    help: "Share of judged runs of a Scientist experiment whose candidates mismatched (all time)",
+    labelNames: ["experiment"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const e of (await deps.experiments?.list()) ?? [])
+        this.set({ experiment: e.name }, e.mismatchRate);
+    },
+  });
+  new Gauge({
+    name: "gantry_experiment_runs",
+    help: "Runs of a Scientist experiment by outcome (all time)",
+    labelNames: ["experiment", "outcome"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const e of (await deps.experiments?.list()) ?? []) {
+        for (const outcome of ["matched", "mismatched", "ignored"] as const)
+          this.set({ experiment: e.name, outcome }, e.counts[outcome]);
       }
     },
   });

@@ -17,6 +17,8 @@ export interface ConvergerDeps {
   router: RouterAdmin;
   traffic: TrafficController;
   allocatePort: () => Promise<number>;
+  /** Environment every instance gets from Gantry itself (e.g. GANTRY_API, GANTRY_SDK_TOKEN). */
+  instanceEnv?: () => Record<string, string>;
   now: () => Date;
   log: Logger;
 }
@@ -97,6 +99,7 @@ export class Converger {
       // The Node that runs Gantry comes first on PATH, so `node server.ts` finds Node 24.
       env: {
         PATH: `${dirname(process.execPath)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+        ...this.#d.instanceEnv?.(),
         ...service.spec.env,
         ...release.env,
       },

@@ -127,6 +127,34 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0003_experiments": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("experiments")
+          .addColumn("name", "text", (c) => c.primaryKey())
+          /** All-time counters as JSON: runs, matched, mismatched, ignored, and per behaviour runs/errors/timeouts. */
+          .addColumn("counts", "text", (c) => c.notNull())
+          .addColumn("first_at", "text", (c) => c.notNull())
+          .addColumn("last_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("experiment_runs")
+          .addColumn("id", serial, (c) =>
+            dialect === "sqlite" ? c.primaryKey().autoIncrement() : c.primaryKey(),
+          )
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("at", "text", (c) => c.notNull())
+          .addColumn("outcome", "text", (c) => c.notNull())
+          /** The run as JSON: timings of every behaviour; the whole wire result when it mismatched. */
+          .addColumn("data", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("experiment_runs_name")
+          .on("experiment_runs")
+          .columns(["name", "id"])
+          .execute();
+      },
+    },
   };
 }
 

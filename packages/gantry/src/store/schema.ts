@@ -11,6 +11,24 @@ export interface Database {
   tokens: TokensTable;
   meta: MetaTable;
   freezes: FreezesTable;
+  experiments: ExperimentsTable;
+  experiment_runs: ExperimentRunsTable;
+}
+
+export interface ExperimentsTable {
+  name: string;
+  counts: string;
+  first_at: string;
+  last_at: string;
+}
+
+export interface ExperimentRunsTable {
+  id: Generated<number>;
+  name: string;
+  at: string;
+  /** matched | mismatched | ignored */
+  outcome: string;
+  data: string;
 }
 
 export interface FreezesTable {

@@ -6,10 +6,11 @@ import { printJson, table } from "../render.ts";
 
 export const tokens: Command = {
   name: "tokens",
-  usage: "gantry tokens create --role viewer|deployer|admin [--name NAME] | list | revoke ID",
+  usage: "gantry tokens create --role viewer|deployer|admin|sdk [--name NAME] | list | revoke ID",
   summary: "API tokens and their roles (admin only)",
   help: `Roles: viewer reads everything; deployer also deploys and rolls back; admin also manages
-tokens. A new token is printed once; Gantry keeps only its hash.
+tokens; sdk may only report (experiment results) — for applications. A new token is printed
+once; Gantry keeps only its hash.
 
   create --role R [--name N]   print a new token (with --json: its id, name and role too)
   list                         names, roles and ids
