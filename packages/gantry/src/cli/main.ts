@@ -27,6 +27,7 @@ const commands: Command[] = [
   lock,
   unlock,
   freeze,
+  experiments,
   tokens,
 ];
 
