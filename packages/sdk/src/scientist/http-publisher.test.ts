@@ -146,6 +146,8 @@ describe("HttpPublisher", () => {
 
     await server.start(port);
     await server.waitForResults(20);
+    // The server has them; the publisher counts them once it has read the answers.
+    await waitUntil(() => publisher.stats().queued === 0 && publisher.stats().sent === 20);
     expect(publisher.stats()).toMatchObject({ queued: 0, sent: 20, dropped: 30 });
     expect(new Set(server.results.map((r) => r.context["targetingKey"])).size).toBe(20);
   });
@@ -176,6 +178,7 @@ describe("HttpPublisher", () => {
       });
     });
     await server.waitForResults(1);
+    await waitUntil(() => publisher.stats().sent === 1);
     expect(server.results[0]).toMatchObject({ name: "bad-clean", control: { value: null } });
     expect(publisher.stats()).toMatchObject({ unserializable: 1, sent: 1 });
     expect(raised.map((r) => r.operation).toSorted()).toEqual(["clean", "clean", "serialize"]);
