@@ -134,6 +134,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     catalog,
     instances,
     health,
+    experiments,
     routerMetrics: () => router.admin.metrics(),
   });
   const api = createApi({

@@ -1,0 +1,82 @@
+import { request } from "undici";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoApp, gantry, type RunningGantry, up, waitUntil, webConfig } from "./harness.ts";
+
+let g: RunningGantry;
+beforeAll(async () => {
+  g = await up({ config: webConfig("{ type: rolling }") });
+  const deployed = await gantry(g.dataDir, [
+    "deploy",
+    "web",
+    "--artifact",
+    demoApp,
+    "--version",
+    "v1",
+    "--env",
+    "DEMO_CANDIDATE_BUG=1",
+    "--wait",
+  ]);
+  expect(deployed.code, deployed.stderr).toBe(0);
+});
+afterAll(async () => {
+  await g.interrupt();
+});
+
+describe("Scientist experiments", () => {
+  it("reports runs of an instrumented endpoint to gantry experiments show, callers always getting the control's answer", async () => {
+    for (let n = 1; n <= 40; n++) {
+      const response = await request(`${g.routerUrl}/compare?n=${n}`, { headers: { host: "web.localhost" } });
+      expect(response.statusCode).toBe(200);
+      expect(((await response.body.json()) as { sum: number }).sum).toBe((n * (n + 1)) / 2);
+    }
+    await waitUntil(
+      async () => {
+        const shown = await gantry(g.dataDir, ["experiments", "show", "demo-sum", "--json"]);
+        return shown.code === 0 && JSON.parse(shown.stdout).experiment.counts.runs === 40;
+      },
+      10_000,
+      "all 40 runs to be reported",
+    );
+    const { experiment } = JSON.parse(
+      (await gantry(g.dataDir, ["experiments", "show", "demo-sum", "--json"])).stdout,
+    );
+    expect(experiment.counts).toMatchObject({ runs: 40, matched: 10, mismatched: 30 });
+    expect(experiment.mismatchRate).toBeCloseTo(0.75);
+    expect(Object.keys(experiment.timings).sort()).toEqual(["candidate", "control"]);
+    expect(experiment.timings.control.duration.samples).toBe(40);
+    const [newest] = experiment.mismatches;
+    expect(newest.control.value).toBe(newest.candidates[0].value - 1);
+    expect(newest.context.n).toBeGreaterThan(10);
+
+    const text = await gantry(g.dataDir, ["experiments", "show", "demo-sum"]);
+    expect(text.stdout).toContain("demo-sum: 40 runs, 10 matched, 30 mismatched (75.00%)");
+    const metrics = await (
+      await fetch(`${g.apiUrl}/metrics`, { headers: { authorization: `Bearer ${await adminToken()}` } })
+    ).text();
+    expect(metrics).toContain('gantry_experiment_mismatch_ratio{experiment="demo-sum"} 0.75');
+  });
+
+  it("accepts results only from a token that may report, and refuses a bad batch naming the field", async () => {
+    const viewer = (await gantry(g.dataDir, ["tokens", "create", "--role", "viewer"])).stdout.trim();
+    const post = (token: string, body: unknown) =>
+      fetch(`${g.apiUrl}/api/v1/experiments/results`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    expect((await post(viewer, { results: [] })).status).toBe(403);
+    const sdk = (await gantry(g.dataDir, ["tokens", "create", "--role", "sdk"])).stdout.trim();
+    const bad = await post(sdk, { results: [{ name: "x", control: { name: "control" } }] });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain("results[0]");
+    const sdkCannotRead = await fetch(`${g.apiUrl}/api/v1/status`, {
+      headers: { authorization: `Bearer ${sdk}` },
+    });
+    expect(sdkCannotRead.status).toBe(403);
+  });
+});
+
+async function adminToken(): Promise<string> {
+  const { readFileSync } = await import("node:fs");
+  return readFileSync(`${g.dataDir}/token`, "utf8").trim();
+}
