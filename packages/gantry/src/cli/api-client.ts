@@ -32,6 +32,14 @@ function readToken(dataDir: string): string | undefined {
   return existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
 }
 
+/** The client for a command's parsed --data-dir and --api options. */
+export function clientFrom(values: Record<string, unknown>): ApiClient {
+  return resolveClient({
+    dataDir: values["data-dir"] as string | undefined,
+    api: values.api as string | undefined,
+  });
+}
+
 /** A thin client of the HTTP API; errors come back as GantryError with the server's code and message. */
 export class ApiClient {
   readonly base: string;

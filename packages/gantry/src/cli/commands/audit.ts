@@ -1,5 +1,5 @@
 import type { AuditEvent } from "../../audit/index.ts";
-import { resolveClient } from "../api-client.ts";
+import { clientFrom } from "../api-client.ts";
 import { type Command, clientHelp, clientOptions } from "../command.ts";
 import { printJson, table } from "../render.ts";
 
@@ -22,10 +22,7 @@ ${clientHelp}`,
     action: { type: "string" },
   },
   async run(values) {
-    const client = resolveClient({
-      dataDir: values["data-dir"] as string | undefined,
-      api: values.api as string | undefined,
-    });
+    const client = clientFrom(values);
     const query = new URLSearchParams();
     for (const key of ["service", "since", "action"] as const)
       if (values[key]) query.set(key, values[key] as string);

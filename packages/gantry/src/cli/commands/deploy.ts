@@ -2,7 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import { create as createTar } from "tar";
 import { GantryError } from "../../errors/index.ts";
 import type { RolloutSummary } from "../../rollout/index.ts";
-import { resolveClient } from "../api-client.ts";
+import { clientFrom } from "../api-client.ts";
 import { type Command, clientHelp, clientOptions, requirePositional } from "../command.ts";
 import { printJson } from "../render.ts";
 import { waitForRollout } from "./wait.ts";
@@ -74,10 +74,7 @@ ${clientHelp}`,
       throw new GantryError("BAD_REQUEST", `--version V is required\nusage: ${deploy.usage}`, {
         field: "version",
       });
-    const client = resolveClient({
-      dataDir: values["data-dir"] as string | undefined,
-      api: values.api as string | undefined,
-    });
+    const client = clientFrom(values);
     const archive = await readArtifact(artifact);
     const env = [
       ...((values.env as string[] | undefined) ?? []).map((pair) => `env=${encodeURIComponent(pair)}`),

@@ -1,6 +1,6 @@
 import { GantryError } from "../../errors/index.ts";
 import type { ExperimentDetail, ExperimentSummary } from "../../experiments/index.ts";
-import { resolveClient } from "../api-client.ts";
+import { clientFrom } from "../api-client.ts";
 import { type Command, clientHelp, clientOptions, requirePositional } from "../command.ts";
 import { ago, printJson, table } from "../render.ts";
 
@@ -18,10 +18,7 @@ export const experiments: Command = {
 ${clientHelp}`,
   options: clientOptions,
   async run(values, positionals) {
-    const client = resolveClient({
-      dataDir: values["data-dir"] as string | undefined,
-      api: values.api as string | undefined,
-    });
+    const client = clientFrom(values);
     const action = requirePositional(experiments, positionals, 0, "list|show");
     if (action === "list") {
       const { experiments: list } = await client.request<{ experiments: ExperimentSummary[] }>(

@@ -1,6 +1,6 @@
 import type { FreezeSpec } from "../../config/index.ts";
 import { GantryError } from "../../errors/index.ts";
-import { resolveClient } from "../api-client.ts";
+import { clientFrom } from "../api-client.ts";
 import { type Command, clientHelp, clientOptions, requirePositional } from "../command.ts";
 import { printJson, table } from "../render.ts";
 
@@ -40,10 +40,7 @@ ${clientHelp}`,
     reason: { type: "string" },
   },
   async run(values, positionals) {
-    const client = resolveClient({
-      dataDir: values["data-dir"] as string | undefined,
-      api: values.api as string | undefined,
-    });
+    const client = clientFrom(values);
     const action = requirePositional(freeze, positionals, 0, "create|list|delete");
     if (action === "list") {
       const { freezes } = await client.request<{ freezes: Listed[] }>("GET", "/api/v1/freezes");
@@ -113,10 +110,7 @@ ${clientHelp}`,
   options: { ...clientOptions, reason: { type: "string" } },
   async run(values, positionals) {
     const id = requirePositional(approve, positionals, 0, "ROLLOUT");
-    const client = resolveClient({
-      dataDir: values["data-dir"] as string | undefined,
-      api: values.api as string | undefined,
-    });
+    const client = clientFrom(values);
     const body = values.reason ? { reason: values.reason } : {};
     const result = await client.request<{ rollout: { id: number; to: string } }>(
       "POST",

@@ -1,5 +1,5 @@
 import type { RolloutSummary } from "../../rollout/index.ts";
-import { resolveClient } from "../api-client.ts";
+import { clientFrom } from "../api-client.ts";
 import { type Command, clientHelp, clientOptions, requirePositional } from "../command.ts";
 import { printJson, table } from "../render.ts";
 
@@ -17,10 +17,7 @@ ${clientHelp}`,
   options: clientOptions,
   async run(values, positionals) {
     const service = requirePositional(history, positionals, 0, "SERVICE");
-    const client = resolveClient({
-      dataDir: values["data-dir"] as string | undefined,
-      api: values.api as string | undefined,
-    });
+    const client = clientFrom(values);
     const { rollouts } = await client.request<{ rollouts: Entry[] }>(
       "GET",
       `/api/v1/services/${encodeURIComponent(service)}/rollouts`,

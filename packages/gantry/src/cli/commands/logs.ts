@@ -1,4 +1,4 @@
-import { resolveClient } from "../api-client.ts";
+import { clientFrom } from "../api-client.ts";
 import { type Command, clientHelp, clientOptions, requirePositional } from "../command.ts";
 
 export const logs: Command = {
@@ -20,10 +20,7 @@ ${clientHelp}`,
   },
   async run(values, positionals) {
     const service = requirePositional(logs, positionals, 0, "SERVICE");
-    const client = resolveClient({
-      dataDir: values["data-dir"] as string | undefined,
-      api: values.api as string | undefined,
-    });
+    const client = clientFrom(values);
     const query = new URLSearchParams();
     if (values.version) query.set("version", values.version as string);
     if (values.tail) query.set("tail", values.tail as string);

@@ -1,5 +1,5 @@
 import type { RolloutSummary } from "../../rollout/index.ts";
-import { resolveClient } from "../api-client.ts";
+import { clientFrom } from "../api-client.ts";
 import { type Command, clientHelp, clientOptions, requirePositional } from "../command.ts";
 import { printJson } from "../render.ts";
 import { waitForRollout } from "./wait.ts";
@@ -27,10 +27,7 @@ ${clientHelp}`,
   },
   async run(values, positionals) {
     const service = requirePositional(rollback, positionals, 0, "SERVICE");
-    const client = resolveClient({
-      dataDir: values["data-dir"] as string | undefined,
-      api: values.api as string | undefined,
-    });
+    const client = clientFrom(values);
     const body = {
       ...(values.reason !== undefined && { reason: values.reason }),
       ...(values.force === true && { force: true }),

@@ -1,5 +1,5 @@
 import type { ServiceReport } from "../../rollout/index.ts";
-import { resolveClient } from "../api-client.ts";
+import { clientFrom } from "../api-client.ts";
 import { type Command, clientHelp, clientOptions } from "../command.ts";
 import { printJson, table } from "../render.ts";
 
@@ -14,10 +14,7 @@ instance (version, port, state, health, restarts) and the rollout under way or t
 ${clientHelp}`,
   options: clientOptions,
   async run(values, positionals) {
-    const client = resolveClient({
-      dataDir: values["data-dir"] as string | undefined,
-      api: values.api as string | undefined,
-    });
+    const client = clientFrom(values);
     const [only] = positionals;
     const services = only
       ? [

@@ -1,6 +1,6 @@
 import { GantryError } from "../../errors/index.ts";
 import type { Switches } from "../../services/index.ts";
-import { resolveClient } from "../api-client.ts";
+import { clientFrom } from "../api-client.ts";
 import { type Command, clientHelp, clientOptions, requirePositional } from "../command.ts";
 import { printJson } from "../render.ts";
 
@@ -12,10 +12,7 @@ async function flip(
   body: unknown,
   done: string,
 ): Promise<number> {
-  const client = resolveClient({
-    dataDir: values["data-dir"] as string | undefined,
-    api: values.api as string | undefined,
-  });
+  const client = clientFrom(values);
   const result = await client.request<{ service: string; switches: Switches }>(method, path, body);
   if (values.json) printJson(result);
   else process.stdout.write(`${done}\n`);

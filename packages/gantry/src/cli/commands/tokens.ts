@@ -1,6 +1,6 @@
 import type { CreatedToken, Principal } from "../../auth/index.ts";
 import { GantryError } from "../../errors/index.ts";
-import { resolveClient } from "../api-client.ts";
+import { clientFrom } from "../api-client.ts";
 import { type Command, clientHelp, clientOptions, requirePositional } from "../command.ts";
 import { printJson, table } from "../render.ts";
 
@@ -18,10 +18,7 @@ once; Gantry keeps only its hash.
 ${clientHelp}`,
   options: { ...clientOptions, role: { type: "string" }, name: { type: "string" } },
   async run(values, positionals) {
-    const client = resolveClient({
-      dataDir: values["data-dir"] as string | undefined,
-      api: values.api as string | undefined,
-    });
+    const client = clientFrom(values);
     const action = requirePositional(tokens, positionals, 0, "create|list|revoke");
     if (action === "create") {
       if (!values.role)
