@@ -65,13 +65,15 @@ async function scanArchive(archive: string, limits: ReleaseLimits): Promise<Arti
       else entries.push(described);
     },
   });
+  const input = createReadStream(archive);
   try {
     await new Promise<void>((resolve, reject) => {
       parser.on("error", reject);
       parser.on("end", () => resolve());
-      createReadStream(archive).on("error", reject).pipe(parser);
+      input.on("error", reject).pipe(parser);
     });
   } catch (cause) {
+    input.destroy();
     throw refusal ?? badArchive(archive, cause);
   }
   if (refusal) throw refusal;
