@@ -14,7 +14,8 @@ export const NOW_ATTRIBUTE = "$now";
  * An array attribute matches when any of its elements does (`groups in [beta]`).
  */
 export function compileClause(clause: Clause, segments: ReadonlyMap<string, Matcher>): Matcher {
-  const negate = clause.negate === true;
+  // notIn is `in` negated over the whole attribute, so groups [a, b] is not "notIn [b]".
+  const negate = (clause.negate === true) !== (clause.operator === "notIn");
   if (clause.operator === "segmentMatch") {
     const members = clause.values.map((key) => segments.get(String(key))!);
     return (context, now) => members.some((isMember) => isMember(context, now)) !== negate;

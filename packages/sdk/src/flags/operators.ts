@@ -113,18 +113,8 @@ function withVersion(v: unknown, test: (version: SemVer) => boolean): boolean | 
 export const OPERATOR_SPECS: Readonly<Record<AttributeOperator, OperatorSpec>> = {
   equals: { arity: "one", textual: true, check: anyValue, compile: membership },
   in: { arity: "many", textual: true, check: anyValue, compile: membership },
-  notIn: {
-    arity: "many",
-    textual: true,
-    check: anyValue,
-    compile: (values, ci) => {
-      const isIn = membership(values, ci);
-      return (v) => {
-        const r = isIn(v);
-        return r === undefined ? undefined : !r;
-      };
-    },
-  },
+  // Compiled as `in`; the clause negates it over the whole attribute (see compileClause).
+  notIn: { arity: "many", textual: true, check: anyValue, compile: membership },
   startsWith: text((a, w) => a.startsWith(w)),
   endsWith: text((a, w) => a.endsWith(w)),
   contains: text((a, w) => a.includes(w)),
