@@ -10,6 +10,7 @@ import type {
 } from "./types.ts";
 
 export const CONTROL = "control";
+const CANDIDATE = "candidate";
 const ORDERS: readonly Order[] = ["sequential", "parallel", "background"];
 
 /**
@@ -26,11 +27,11 @@ export class ExperimentSetup<T = unknown> implements Experiment<T> {
   behaviors: (Behavior<T> | undefined)[] = [undefined];
   count = 1;
   returnedName = CONTROL;
-  runOrder: Order = "sequential";
-  timeoutMs = 0;
-  enabledBy: Enabled = true;
-  raiseMismatches = false;
-  maxBackground = 0;
+  runOrder: Order;
+  timeoutMs: number;
+  enabledBy: Enabled;
+  raiseMismatches: boolean;
+  maxBackground: number;
   runIfPredicate: (() => boolean) | undefined = undefined;
   beforeRunHook: (() => void) | undefined = undefined;
   contextData: ExperimentContext | undefined = undefined;
@@ -38,10 +39,12 @@ export class ExperimentSetup<T = unknown> implements Experiment<T> {
   errorsEqual: ((control: unknown, candidate: unknown) => boolean) | undefined = undefined;
   ignorers: ((control: Observation<T>, candidate: Observation<T>) => boolean)[] | undefined = undefined;
   cleaner: ((value: T) => unknown) | undefined = undefined;
+  /** Whether a setting was changed since the last `clear`; most calls change none. */
+  private touched = false;
+  private readonly defaults: ExperimentDefaults;
 
-  /** Starts a call: the name and the defaults; everything else was cleared by `clear`. */
-  begin(name: string, defaults: ExperimentDefaults): void {
-    this.name = name;
+  constructor(defaults: ExperimentDefaults) {
+    this.defaults = defaults;
     this.runOrder = defaults.order;
     this.timeoutMs = defaults.timeoutMs;
     this.enabledBy = defaults.enabled;
@@ -49,10 +52,24 @@ export class ExperimentSetup<T = unknown> implements Experiment<T> {
     this.maxBackground = defaults.maxBackground;
   }
 
-  /** Drops the caller's closures so a spare does not keep a finished request's objects alive. */
+  /**
+   * Drops the caller's closures so a spare does not keep a finished request's objects
+   * alive, and puts back the defaults when a setting was changed.
+   */
   clear(): void {
     for (let i = 0; i < this.count; i++) this.behaviors[i] = undefined;
     this.count = 1;
+    if (this.touched) this.restoreDefaults();
+  }
+
+  private restoreDefaults(): void {
+    const defaults = this.defaults;
+    this.touched = false;
+    this.runOrder = defaults.order;
+    this.timeoutMs = defaults.timeoutMs;
+    this.enabledBy = defaults.enabled;
+    this.raiseMismatches = defaults.raiseOnMismatches;
+    this.maxBackground = defaults.maxBackground;
     this.returnedName = CONTROL;
     this.runIfPredicate = undefined;
     this.beforeRunHook = undefined;
@@ -88,8 +105,19 @@ export class ExperimentSetup<T = unknown> implements Experiment<T> {
   }
 
   try(nameOrBehavior: string | Behavior<T>, behavior?: Behavior<T>): this {
+    // The common case, one unnamed candidate, without the checks that several need.
+    if (this.count === 1 && typeof nameOrBehavior === "function") {
+      this.names[1] = CANDIDATE;
+      this.behaviors[1] = nameOrBehavior;
+      this.count = 2;
+      return this;
+    }
+    return this.tryNamed(nameOrBehavior, behavior);
+  }
+
+  private tryNamed(nameOrBehavior: string | Behavior<T>, behavior?: Behavior<T>): this {
     const named = typeof nameOrBehavior === "string";
-    const name = named ? nameOrBehavior : "candidate";
+    const name = named ? nameOrBehavior : CANDIDATE;
     if (this.indexOfName(name) >= 0) {
       throw new ScienceUsageError(
         named
@@ -109,11 +137,13 @@ export class ExperimentSetup<T = unknown> implements Experiment<T> {
   }
 
   returns(name: string): this {
+    this.touched = true;
     this.returnedName = name;
     return this;
   }
 
   order(order: Order): this {
+    this.touched = true;
     if (!ORDERS.includes(order)) {
       throw new ScienceUsageError(`order: "${order}" is not one of ${ORDERS.join(", ")}`);
     }
@@ -122,6 +152,7 @@ export class ExperimentSetup<T = unknown> implements Experiment<T> {
   }
 
   timeout(ms: number): this {
+    this.touched = true;
     if (!(ms > 0) || !Number.isFinite(ms)) {
       throw new ScienceUsageError(`timeout: ${ms} is not a positive number of milliseconds`);
     }
@@ -130,47 +161,56 @@ export class ExperimentSetup<T = unknown> implements Experiment<T> {
   }
 
   enabled(enabled: Enabled): this {
+    this.touched = true;
     this.enabledBy = enabled;
     return this;
   }
 
   runIf(predicate: () => boolean): this {
+    this.touched = true;
     this.runIfPredicate = predicate;
     return this;
   }
 
   beforeRun(setup: () => void): this {
+    this.touched = true;
     this.beforeRunHook = setup;
     return this;
   }
 
   context(context: Record<string, unknown>): this {
+    this.touched = true;
     this.contextData = this.contextData === undefined ? context : { ...this.contextData, ...context };
     return this;
   }
 
   compare(equal: (control: T, candidate: T) => boolean): this {
+    this.touched = true;
     this.equal = equal;
     return this;
   }
 
   compareErrors(equal: (control: unknown, candidate: unknown) => boolean): this {
+    this.touched = true;
     this.errorsEqual = equal;
     return this;
   }
 
   ignore(predicate: (control: Observation<T>, candidate: Observation<T>) => boolean): this {
+    this.touched = true;
     if (this.ignorers === undefined) this.ignorers = [predicate];
     else this.ignorers.push(predicate);
     return this;
   }
 
   clean(clean: (value: T) => unknown): this {
+    this.touched = true;
     this.cleaner = clean;
     return this;
   }
 
   raiseOnMismatches(raise = true): this {
+    this.touched = true;
     this.raiseMismatches = raise;
     return this;
   }

@@ -20,15 +20,16 @@ import type { Observation } from "./types.ts";
  */
 export function runSync<T>(setup: ExperimentSetup<T>, primary: number, env: RunEnv): T {
   const observations = new Array<Observation<T>>(setup.count);
-  const startedAt = epochMs(wallNowMs());
+  const start = wallNowMs();
+  const startedAt = epochMs(start);
   if (setup.runOrder === "background") {
-    runInOrder(setup, primary === 0 ? CONTROL_ONLY : [primary], observations, env, primary);
+    runInOrder(setup, primary === 0 ? CONTROL_ONLY : [primary], observations, env, primary, start);
     if (enterBackground(env, setup.maxBackground)) {
       setImmediate(finishInBackground, setup, observations, primary, startedAt, env);
     }
     return answer(observations[primary]!);
   }
-  runInOrder(setup, shuffledOrder(setup.count), observations, env, primary);
+  runInOrder(setup, shuffledOrder(setup.count), observations, env, primary, start);
   const mismatch = conclude(setup, observations, primary, startedAt, env, true);
   if (mismatch) throw mismatch;
   return answer(observations[primary]!);
@@ -45,7 +46,7 @@ function finishInBackground<T>(
 ): void {
   try {
     const others = shuffledOrder(setup.count).filter((index) => index !== primary);
-    runInOrder(setup, others, observations, env, primary);
+    runInOrder(setup, others, observations, env, primary, wallNowMs());
     conclude(setup, observations, primary, startedAt, env, false);
   } catch (error) {
     env.report(error, setup.name, "background");
@@ -64,8 +65,9 @@ function runInOrder<T>(
   observations: Observation<T>[],
   env: RunEnv,
   primary: number,
+  start: number,
 ): void {
-  let wall = wallNowMs();
+  let wall = start;
   let cpu = cpuNowMs();
   for (const index of order) {
     const name = setup.names[index]!;

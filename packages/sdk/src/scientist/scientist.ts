@@ -36,7 +36,7 @@ export class Scientist implements RunEnv {
   private flags: FlagEvaluator | undefined;
   private raised: RaisedHook = warnOnce();
   private defaults: ExperimentDefaults = DEFAULT_EXPERIMENT_SETTINGS;
-  private spare: ExperimentSetup | undefined = new ExperimentSetup();
+  private spare: ExperimentSetup | undefined;
 
   constructor(config: ScienceConfig = {}) {
     this.configure(config);
@@ -47,8 +47,11 @@ export class Scientist implements RunEnv {
     if (config.publisher !== undefined) this.publisher = config.publisher;
     if (config.flags !== undefined) this.flags = config.flags;
     if (config.raised !== undefined) this.raised = config.raised;
-    if (config.defaults !== undefined)
+    if (config.defaults !== undefined) {
       this.defaults = checkDefaults({ ...this.defaults, ...config.defaults });
+      // The spare was made with the old defaults.
+      this.spare = undefined;
+    }
   }
 
   /** Runs the experiment; resolves to the control's value or rejects with its exception, unchanged. */
@@ -109,10 +112,10 @@ export class Scientist implements RunEnv {
   };
 
   private take<T>(name: string): ExperimentSetup<T> {
-    const setup = (this.spare ?? new ExperimentSetup()) as ExperimentSetup<T>;
+    const setup = (this.spare ?? new ExperimentSetup(this.defaults)) as ExperimentSetup<T>;
     // A nested experiment (one run inside a behaviour or setup) finds no spare and makes its own.
     this.spare = undefined;
-    setup.begin(name, this.defaults);
+    setup.name = name;
     return setup;
   }
 
@@ -143,7 +146,7 @@ export class Scientist implements RunEnv {
 }
 
 function checkDefaults(defaults: ExperimentDefaults): ExperimentDefaults {
-  const probe = new ExperimentSetup();
+  const probe = new ExperimentSetup(DEFAULT_EXPERIMENT_SETTINGS);
   // The setters hold the validation; running the defaults through them keeps one copy of it.
   probe.order(defaults.order).timeout(defaults.timeoutMs);
   if (!(defaults.maxBackground >= 0)) {
