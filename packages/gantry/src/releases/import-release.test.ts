@@ -290,6 +290,16 @@ describe("importing a release", () => {
     expect(readdirSync(join(dataDir, "releases", ".staging"))).toEqual([]);
   });
 
+  it("refuses a directory that holds the data dir", async () => {
+    const { dataDir, app } = setup();
+    const inside = join(app, ".gantry");
+    await expect(web(inside, "v1", app)).rejects.toThrow(/contains Gantry's data dir/);
+    expect(existsSync(inside)).toBe(false);
+    mkdirSync(inside);
+    await expect(web(inside, "v1", app)).rejects.toThrow(/contains Gantry's data dir/);
+    await expect(web(dataDir, "v1", app)).resolves.toMatchObject({ version: "v1" });
+  });
+
   it("refuses an empty artifact", async () => {
     const { base, dataDir } = setup();
     mkdirSync(join(base, "empty"));

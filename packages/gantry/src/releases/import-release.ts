@@ -1,5 +1,5 @@
-import { mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { mkdir, mkdtemp, readdir, realpath, rename, rm, stat } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
 import { GantryError } from "../errors/index.ts";
 import { type ReleaseLimits, releaseLimits } from "./entry-safety.ts";
 import {
@@ -38,6 +38,7 @@ export async function importRelease(input: {
   const key: ReleaseKey = { dataDir: resolve(input.dataDir), service: input.service, version: input.version };
   const dir = releaseDir(key);
   const kind = await artifactKind(input.artifactPath);
+  if (kind === "directory") await refuseEnclosingDataDir(input.artifactPath, key.dataDir);
   await mkdir(stagingRoot(key.dataDir), { recursive: true, mode: 0o700 });
   await sweepAbandoned(stagingRoot(key.dataDir));
   const staging = await mkdtemp(join(stagingRoot(key.dataDir), "import-"));
@@ -88,6 +89,19 @@ async function artifactKind(path: string): Promise<"directory" | "archive"> {
     `artifact ${path} is neither a directory nor a .tar.gz/.tgz archive; pack it with tar -czf NAME.tar.gz -C DIR .`,
     { field: "artifact" },
   );
+}
+
+/** Importing a folder that holds the data dir would copy every release (and itself) again. */
+async function refuseEnclosingDataDir(artifact: string, dataDir: string): Promise<void> {
+  const data = await realpath(dataDir).catch(() => resolve(dataDir));
+  const inside = relative(await realpath(artifact), data);
+  if (inside === "" || !(inside === ".." || inside.startsWith("../") || inside.startsWith("/"))) {
+    throw new GantryError(
+      "BAD_ARTIFACT",
+      `artifact ${artifact} contains Gantry's data dir ${dataDir}; give the build's output folder, or move the data dir out of it`,
+      { field: "artifact" },
+    );
+  }
 }
 
 async function sweepAbandoned(root: string): Promise<void> {
