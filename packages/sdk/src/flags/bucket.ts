@@ -1,4 +1,4 @@
-import { murmur3 } from "./murmur3.ts";
+import { murmur3, murmur3Prefix, murmur3Prefixed } from "./murmur3.ts";
 
 /** Buckets per split: weights have 0.001 % resolution. */
 export const BUCKETS = 100_000;
@@ -17,6 +17,12 @@ export function bucketInput(flagKey: string, salt: string, value: string): strin
 /** The bucket in [0, 100000): murmur3 x86 32-bit, seed 0, of the input, as unsigned, modulo 100000. */
 export function bucketOf(input: string): number {
   return murmur3(input, 0) % BUCKETS;
+}
+
+/** `bucketOf(bucketInput(flagKey, salt, value))` as a function of value, with the fixed part hashed once. */
+export function bucketer(flagKey: string, salt: string): (value: string) => number {
+  const prefix = murmur3Prefix(bucketInput(flagKey, salt, ""), 0);
+  return (value) => murmur3Prefixed(prefix, value) % BUCKETS;
 }
 
 /** A weight in percent as a whole number of buckets; validation refuses finer weights. */

@@ -1,4 +1,4 @@
-import { bucketInput, bucketOf, splitBounds, variantIndexFor } from "./bucket.ts";
+import { bucketer, splitBounds, variantIndexFor } from "./bucket.ts";
 import { allOf, compileClause, type Matcher } from "./clauses.ts";
 import type { Environment, Flag, FlagSet, Prerequisite, Serve } from "./model.ts";
 import { errorResult, servedResult } from "./results.ts";
@@ -112,7 +112,7 @@ function compileServe(flagKey: string, flag: Flag, serve: Serve, reason: Evaluat
   }
   const bounds = splitBounds(serve.split.map((part) => part.weight));
   const results = serve.split.map((part) => servedResult(flag, part.variant, "SPLIT"));
-  const prefix = bucketInput(flagKey, serve.salt ?? "", "");
+  const bucketFor = bucketer(flagKey, serve.salt ?? "");
   const bucketBy = serve.bucketBy ?? "targetingKey";
   const missing =
     bucketBy === "targetingKey"
@@ -126,7 +126,7 @@ function compileServe(flagKey: string, flag: Flag, serve: Serve, reason: Evaluat
         );
   return (context) => {
     const value = bucketValue(context[bucketBy]);
-    return value === null ? missing : results[variantIndexFor(bounds, bucketOf(prefix + value))]!;
+    return value === null ? missing : results[variantIndexFor(bounds, bucketFor(value))]!;
   };
 }
 
