@@ -3,6 +3,12 @@ import { deepEqual } from "./deep-equal.ts";
 import { RecordingPublisher } from "./recording-publisher.ts";
 import { Scientist } from "./scientist.ts";
 
+/** Spins until this much wall time has passed. */
+const spinWall = (ms: number) => {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {}
+  return ms;
+};
 /** Spins until this much CPU time has been used, however often the process is preempted. */
 const burnCpu = (ms: number) => {
   const start = process.cpuUsage();
@@ -15,14 +21,13 @@ describe("observations", () => {
   it("measure wall time below the millisecond and CPU time for every behaviour", () => {
     const publisher = new RecordingPublisher();
     new Scientist({ publisher }).scienceSync("timed", (e) => {
-      e.use(() => burnCpu(0.2));
+      e.use(() => spinWall(0.3));
       e.try(() => burnCpu(3));
     });
     const { control, candidates } = publisher.results[0]!;
-    expect(control.durationMs).toBeGreaterThanOrEqual(0.2);
+    expect(control.durationMs).toBeGreaterThanOrEqual(0.3);
     expect(Number.isInteger(control.durationMs)).toBe(false);
-    expect(candidates[0]!.durationMs).toBeGreaterThanOrEqual(3);
-    expect(control.cpuMs).toBeGreaterThanOrEqual(0.2);
+    expect(control.cpuMs).toBeGreaterThan(0);
     expect(candidates[0]!.cpuMs).toBeGreaterThanOrEqual(3);
   });
 
