@@ -1,8 +1,8 @@
 /**
  * MurmurHash3, x86 32-bit variant (Austin Appleby's `MurmurHash3_x86_32`), over the UTF-8
- * bytes of a string. The string is encoded into a reused scratch buffer, so hashing does
- * not allocate; a lone surrogate is encoded as U+FFFD, exactly as `TextEncoder` does.
- * Returns the hash as an unsigned 32-bit integer.
+ * bytes of a string, as an unsigned 32-bit integer. ASCII is hashed straight from the
+ * string; other text is encoded into a reused buffer, a lone surrogate as U+FFFD exactly
+ * as `TextEncoder` does. Hashing allocates nothing.
  */
 export function murmur3(text: string, seed = 0): number {
   // Fast path for ASCII, where UTF-16 code units are the UTF-8 bytes: hash them directly.
@@ -82,6 +82,12 @@ function murmur3Spliced(prefix: Murmur3Prefix, text: string): number {
   return hashBytes(scratch, encodeUtf8(text, scratch, prefix.bytes.length), prefix.seed);
 }
 
+/** The same hash over raw bytes: the reference the string versions are checked against. */
+export function murmur3Bytes(bytes: Uint8Array, seed = 0): number {
+  return hashBytes(bytes, bytes.length, seed);
+}
+
+/** Where non-ASCII text is encoded to UTF-8 for hashing; reused so hashing does not allocate. */
 let scratch = new Uint8Array(1024);
 
 /** Writes the UTF-8 of `text` into `out` from `start`; returns where it ends. */
