@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { bucketOf } from "../flags/index.ts";
 import { RecordingPublisher } from "./recording-publisher.ts";
 import { stickyBucket } from "./sampling.ts";
 import { Scientist } from "./scientist.ts";
@@ -110,16 +111,20 @@ describe("enabled", () => {
     runFor(100, "u");
     runFor(() => true, "u");
     runFor("flag:on", "u");
-    const alwaysSampled = users.find((user) => stickyBucket("sampled", user) < 2500)!;
+    const alwaysSampled = users.find((user) => stickyBucket("sampled", user) < 25_000)!;
     runFor(25, alwaysSampled);
     expect(publisher.results.map((r) => r.sampled)).toEqual([1, 1, null, null, 0.25]);
   });
 });
 
 describe("stickyBucket", () => {
+  it("is the flags' bucket of name.scientist.key (docs/flags-hashing.md)", () => {
+    expect(stickyBucket("checkout", "user-42")).toBe(bucketOf("checkout.scientist.user-42"));
+  });
+
   it("spreads keys evenly over the buckets", () => {
     const tenths = new Array(10).fill(0);
-    for (const user of users) tenths[Math.floor(stickyBucket("spread", user) / 1000)]++;
+    for (const user of users) tenths[Math.floor(stickyBucket("spread", user) / 10_000)]++;
     for (const count of tenths) expect(Math.abs(count - 400)).toBeLessThan(80);
   });
 });

@@ -1,8 +1,10 @@
+import { BUCKETS, bucketInput, bucketOf } from "../flags/index.ts";
 import { ScienceUsageError } from "./errors.ts";
 import type { Enabled, ExperimentContext, FlagEvaluator } from "./types.ts";
 
 const FLAG_PREFIX = "flag:";
-const BUCKETS = 10_000;
+/** The salt of experiment sampling, so an experiment and a flag of the same name bucket apart. */
+const SALT = "scientist";
 
 /**
  * Whether this call runs the experiment. A percentage is sticky when the context has a
@@ -39,7 +41,7 @@ function percentageSampled(percent: number, name: string, context: ExperimentCon
   if (!(percent > 0)) return false;
   const key = context?.["targetingKey"];
   const bucket =
-    typeof key === "string" || typeof key === "number"
+    (typeof key === "string" && key !== "") || Number.isSafeInteger(key)
       ? stickyBucket(name, String(key))
       : Math.floor(Math.random() * BUCKETS);
   return bucket < percent * (BUCKETS / 100);
@@ -64,24 +66,11 @@ function flagSampled(
 }
 
 /**
- * Bucket 0..9999 of a key within an experiment: FNV-1a over the experiment name, a
- * separator and the key, then murmur3's finaliser so that similar keys spread evenly.
- * Salting with the name keeps one user from being in every experiment's sample.
+ * The bucket (0-99999) of a targeting key within an experiment: the flags' sticky hash
+ * (docs/flags-hashing.md: murmur3 of "name.scientist.key"), so sampling is the same
+ * computation in every Gantry SDK, and salted with the experiment's name so that one user
+ * is not in every experiment's sample.
  */
 export function stickyBucket(experiment: string, key: string): number {
-  let h = fnv1a(0x811c9dc5, experiment);
-  h = Math.imul(h ^ 0x3a, 0x01000193);
-  h = fnv1a(h, key);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) % BUCKETS;
-}
-
-function fnv1a(seed: number, text: string): number {
-  let h = seed;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h;
+  return bucketOf(bucketInput(experiment, SALT, key));
 }
