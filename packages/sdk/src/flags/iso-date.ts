@@ -10,18 +10,18 @@ const ISO_DATE =
 export function parseIsoDate(text: string): number | null {
   const m = ISO_DATE.exec(text);
   if (!m) return null;
-  const [year, month, day, hour = 0, minute = 0, second = 0] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(
-    Number,
-  );
-  if (month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth(year!, month!)) return null;
-  if (hour > 23 || minute > 59 || second > 59) return null;
+  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = [1, 2, 3, 4, 5, 6, 10, 11].map(
+    (group) => Number(m[group] ?? 0),
+  ) as [number, number, number, number, number, number, number, number];
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return null;
   const millis = Math.floor(Number(`0.${m[7] ?? "0"}`) * 1000);
-  const offset = m[9] ? (m[9] === "-" ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11])) : 0;
-  if (m[9] && (Number(m[10]) > 23 || Number(m[11]) > 59)) return null;
+  const offset = (m[9] === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes);
+  // Date.UTC reads years 0–99 as 1900–1999, so the year is set separately.
   const utc = new Date(Date.UTC(2000, 0, 1, hour, minute, second, millis)).setUTCFullYear(
-    year!,
-    month! - 1,
-    day!,
+    year,
+    month - 1,
+    day,
   );
   return utc - offset * 60_000;
 }
