@@ -2,6 +2,8 @@
 // skipped and when it runs, against the `scientist` npm package (Trello's port of GitHub's
 // Scientist) running the same experiment in the same process. "Overhead" is time per call
 // beyond calling the behaviours directly. Prints a table, and as its last line the headline.
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import PackageScientist from "scientist";
 import { Scientist } from "../../packages/sdk/src/index.ts";
 
@@ -47,6 +49,8 @@ function clockFloor(): number {
 const cases: Case[] = [
   { name: "control only, direct", run: (i) => checkUser(i) },
   { name: "control + candidate, direct", run: (i) => checkUser(i) === userCan(i) },
+  { name: "control only, awaited", async: true, run: async (i) => checkUser(i) },
+  { name: "control + candidate, awaited", async: true, run: async (i) => checkUser(i) === userCan(i) },
   { name: "clock floor: 3x cpuUsage + 3x now", run: () => clockFloor() },
   {
     name: "gantry scienceSync, disabled",
@@ -100,6 +104,11 @@ const cases: Case[] = [
   },
 ];
 
+// A full collection between rounds, outside the timing: otherwise the garbage of the
+// package's runs (tens of kB a call) is collected during whichever case comes next.
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
+
 /** One round of one case: ns per call, including draining whatever it left for later turns. */
 async function round(c: Case): Promise<number> {
   const start = process.hrtime.bigint();
@@ -122,7 +131,12 @@ async function measure(): Promise<Map<string, number>> {
   for (const c of cases) for (let w = 0; w < 3; w++) await round(c);
   const samples = new Map(cases.map((c) => [c.name, [] as number[]]));
   // Cases interleaved round by round, so drift in the machine hits all of them alike.
-  for (let r = 0; r < ROUNDS; r++) for (const c of cases) samples.get(c.name)!.push(await round(c));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const c of cases) {
+      collectGarbage();
+      samples.get(c.name)!.push(await round(c));
+    }
+  }
   return new Map([...samples].map(([name, values]) => [name, median(values)]));
 }
 
@@ -130,12 +144,20 @@ const ns = await measure();
 const at = (name: string) => ns.get(name)!;
 const controlOnly = at("control only, direct");
 const both = at("control + candidate, direct");
-const overhead = (name: string) => at(name) - (name.includes("disabled") ? controlOnly : both);
+const awaitedControl = at("control only, awaited");
+const awaitedBoth = at("control + candidate, awaited");
+/** Time beyond calling the behaviours the same way (awaited, for `science`) without an experiment. */
+const overhead = (name: string) => {
+  const async = name.includes("async");
+  if (name.includes("disabled")) return at(name) - (async ? awaitedControl : controlOnly);
+  return at(name) - (async ? awaitedBoth : both);
+};
 
 console.log(`node ${process.version}, ${CALLS} calls x ${ROUNDS} rounds, median per call`);
 console.log(`${"case".padEnd(42)} ${"ns/call".padStart(9)} ${"overhead".padStart(9)}`);
 for (const c of cases) {
-  const extra = c.name.includes("direct") || c.name.includes("floor") ? "" : overhead(c.name).toFixed(0);
+  const baseline = c.name.includes("direct") || c.name.includes("awaited") || c.name.includes("floor");
+  const extra = baseline ? "" : overhead(c.name).toFixed(0);
   console.log(`${c.name.padEnd(42)} ${at(c.name).toFixed(0).padStart(9)} ${extra.padStart(9)}`);
 }
 // Keeps the behaviours' results alive, so the engine cannot drop the calls.
