@@ -36,3 +36,52 @@ export function randomKeys(count: number, seed = 1): string[] {
   };
   return Array.from({ length: count }, () => `${next().toString(36)}-${next().toString(36)}`);
 }
+
+/** A valid set with a bit of everything, for tests to break one field at a time. */
+export function checkoutSet(): FlagSetInput {
+  return {
+    segments: { beta: { rules: [[{ attribute: "email", operator: "endsWith", values: ["@acme.com"] }]] } },
+    plans: { gold: { flags: { checkout: "on" } } },
+    flags: {
+      cart: booleanFlag(),
+      checkout: {
+        description: "new checkout",
+        type: "boolean",
+        variants: { on: true, off: false },
+        defaultVariant: "off",
+        environments: {
+          production: {
+            enabled: true,
+            offVariant: "off",
+            prerequisites: [{ flagKey: "cart", variant: "on" }],
+            rules: [
+              { clauses: [{ attribute: "country", operator: "in", values: ["DK"] }], variant: "on" },
+              {
+                clauses: [{ operator: "segmentMatch", values: ["beta"] }],
+                split: [
+                  { variant: "on", weight: 50 },
+                  { variant: "off", weight: 50 },
+                ],
+              },
+              { clauses: [{ attribute: "ip", operator: "cidr", values: ["10.0.0.0/8"] }], variant: "on" },
+            ],
+            fallthrough: { variant: "off" },
+          },
+        },
+      },
+    },
+  };
+}
+
+/**
+ * Sets (or with `undefined`, deletes) the field at a path such as
+ * `flags.checkout.environments.production.rules[0].variant`, to break a valid set on purpose.
+ */
+export function setAt(target: unknown, path: string, value: unknown): void {
+  const keys = path.replace(/\[(\d+)\]/g, ".$1").split(".");
+  const last = keys.pop()!;
+  let node = target as Record<string, unknown>;
+  for (const key of keys) node = node[key] as Record<string, unknown>;
+  if (value === undefined) delete node[last];
+  else node[last] = value;
+}

@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import { checkClause, type Report } from "./check-clause.ts";
 import { checkServe, checkVariantValue, knownVariant } from "./check-serve.ts";
 import { type Environment, type Flag, type FlagSet, FlagSetSchema } from "./model.ts";
@@ -19,7 +20,10 @@ export function validateFlagSet(input: unknown): FlagSetValidation {
   if (!parsed.success) {
     return {
       ok: false,
-      errors: parsed.error.issues.map((issue) => ({ path: issuePath(issue.path), message: issue.message })),
+      errors: parsed.error.issues.map((issue) => ({
+        path: issuePath(issue.path),
+        message: issueMessage(issue),
+      })),
     };
   }
   const errors: FlagSetIssue[] = [];
@@ -101,6 +105,12 @@ function checkEnvironment(
     checkServe(flag, rule, `${path}.rules[${i}]`, report);
   });
   if (environment.fallthrough) checkServe(flag, environment.fallthrough, `${path}.fallthrough`, report);
+}
+
+/** A record key's own problem ("a flag key must be ...") rather than zod's "Invalid key in record". */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  const inner = issue.code === "invalid_key" ? issue.issues[0]?.message : undefined;
+  return inner ?? issue.message;
 }
 
 /** "flags.checkout.rules[2].operator" from a schema issue's path. */
