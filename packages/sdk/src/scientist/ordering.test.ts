@@ -133,6 +133,26 @@ describe("background order", () => {
     expect(events).toEqual(["control", "returned", "candidate"]);
   });
 
+  it("still runs and publishes the candidate when the control threw", async () => {
+    const { scientist, publisher } = setUp({ order: "background" });
+    const failure = new Error("control failed");
+    for (let i = 0; i < 2; i++) {
+      expect(() =>
+        scientist.scienceSync("bg-throws", (e) => {
+          e.use(() => {
+            throw failure;
+          });
+          e.try(() => "candidate answer");
+        }),
+      ).toThrow(failure);
+    }
+    await publisher.waitFor(2);
+    expect(publisher.results.map((r) => r.candidates[0]!.value)).toEqual([
+      "candidate answer",
+      "candidate answer",
+    ]);
+  });
+
   it("reports a mismatch to raised when the caller already has its answer", async () => {
     const { scientist, publisher, raised } = setUp({ order: "background" });
     const value = await scientist.science("bg-raise", (e) => {

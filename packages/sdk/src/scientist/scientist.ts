@@ -79,14 +79,29 @@ export class Scientist implements RunEnv {
     try {
       define(setup);
       primary = setup.primaryIndex();
-      if (this.shouldRun(setup)) return runSync(setup, primary, this);
     } catch (error) {
       this.giveBack(setup);
       throw error;
     }
+    // Outside the try: what a run throws is the behaviour's answer, and the run decides when
+    // its setup is free (a background run still needs it after this returns).
+    if (this.shouldRun(setup)) return this.runSyncThenGiveBack(setup, primary);
     const behavior = setup.behaviors[primary]!;
     this.giveBack(setup);
     return behavior(NEVER_ABORTED) as T;
+  }
+
+  /**
+   * A sync run is over when it returns, so its setup can serve the next call, except in
+   * background order, where the candidates still need it on a later turn.
+   */
+  private runSyncThenGiveBack<T>(setup: ExperimentSetup<T>, primary: number): T {
+    if (setup.runOrder === "background") return runSync(setup, primary, this);
+    try {
+      return runSync(setup, primary, this);
+    } finally {
+      this.giveBack(setup);
+    }
   }
 
   /** Background runs in flight, and how many were skipped because `maxBackground` were. */
