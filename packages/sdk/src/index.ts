@@ -1,2 +1,2 @@
-export * from "./scientist/index.ts";
 export * from "./flags/index.ts";
+export * from "./scientist/index.ts";
