@@ -1,6 +1,6 @@
 import { bucketer, splitBounds, variantIndexFor } from "./bucket.ts";
 import { allOf, compileClause, type Matcher } from "./clauses.ts";
-import type { Environment, Flag, FlagSet, Prerequisite, Serve } from "./model.ts";
+import { type Environment, type Flag, type FlagSet, own, type Prerequisite, type Serve } from "./model.ts";
 import { errorResult, servedResult } from "./results.ts";
 import type { EvaluationContext, EvaluationReason, EvaluationResult } from "./types.ts";
 
@@ -97,7 +97,7 @@ function compilePrerequisite(prerequisite: Prerequisite, source: EnvironmentSour
 function planResults(set: FlagSet, flagKey: string, flag: Flag): Map<string, EvaluationResult> {
   const results = new Map<string, EvaluationResult>();
   for (const [planKey, plan] of Object.entries(set.plans)) {
-    const variant = plan.flags[flagKey];
+    const variant = own(plan.flags, flagKey);
     if (variant !== undefined) results.set(planKey, servedResult(flag, variant, "TARGETING_MATCH"));
   }
   return results;

@@ -1,5 +1,13 @@
 import { z } from "zod";
 
+/**
+ * The value under a key of a parsed record, own keys only: a prerequisite or plan naming
+ * "constructor" must find nothing, not Object.prototype's.
+ */
+export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 /** Keys of flags, variants, segments, plans and environments. */
 const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const key = (what: string) =>

@@ -1,4 +1,4 @@
-import type { FlagSet } from "./model.ts";
+import { type Environment, type FlagSet, own } from "./model.ts";
 import type { FlagSetIssue } from "./types.ts";
 
 /**
@@ -13,10 +13,10 @@ export function prerequisiteCycles(set: FlagSet): FlagSetIssue[] {
     const visit = (flagKey: string): void => {
       state.set(flagKey, "visiting");
       stack.push(flagKey);
-      const prerequisites = set.flags[flagKey]?.environments[environment]?.prerequisites ?? [];
+      const prerequisites = environmentOf(set, flagKey, environment)?.prerequisites ?? [];
       prerequisites.forEach((prerequisite, index) => {
         const next = prerequisite.flagKey;
-        if (!set.flags[next]?.environments[environment]) return;
+        if (!environmentOf(set, next, environment)) return;
         if (state.get(next) === "visiting") {
           const cycle = [...stack.slice(stack.indexOf(next)), next];
           issues.push({
@@ -31,10 +31,15 @@ export function prerequisiteCycles(set: FlagSet): FlagSetIssue[] {
       state.set(flagKey, "done");
     };
     for (const flagKey of Object.keys(set.flags).sort()) {
-      if (set.flags[flagKey]!.environments[environment] && !state.has(flagKey)) visit(flagKey);
+      if (environmentOf(set, flagKey, environment) && !state.has(flagKey)) visit(flagKey);
     }
   }
   return issues;
+}
+
+function environmentOf(set: FlagSet, flagKey: string, environment: string): Environment | undefined {
+  const flag = own(set.flags, flagKey);
+  return flag ? own(flag.environments, environment) : undefined;
 }
 
 function environmentNames(set: FlagSet): string[] {

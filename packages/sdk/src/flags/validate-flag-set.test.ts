@@ -169,3 +169,20 @@ describe("validating a flag set", () => {
     expect(compilation).toEqual(validateFlagSet(input));
   });
 });
+
+describe("keys that name Object.prototype members", () => {
+  it("are ordinary keys: unknown unless defined, usable when defined", () => {
+    const input = checkoutSet();
+    setAt(input, "flags.checkout.environments.production.prerequisites[0].flagKey", "constructor");
+    setAt(input, "plans.gold.flags.toString", "on");
+    const result = validateFlagSet(input);
+    expect(result.ok ? [] : result.errors.map((e) => e.message)).toEqual([
+      'unknown flag "constructor"',
+      'unknown flag "toString"',
+    ]);
+    const defined = checkoutSet();
+    setAt(defined, "flags.constructor", defined.flags["cart"]);
+    setAt(defined, "flags.checkout.environments.production.prerequisites[0].flagKey", "constructor");
+    expect(validateFlagSet(defined).ok).toBe(true);
+  });
+});

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { checkClause, type Report } from "./check-clause.ts";
 import { checkServe, checkVariantValue, knownVariant } from "./check-serve.ts";
-import { type Environment, type Flag, type FlagSet, FlagSetSchema } from "./model.ts";
+import { type Environment, type Flag, type FlagSet, FlagSetSchema, own } from "./model.ts";
 import { prerequisiteCycles } from "./prerequisite-cycles.ts";
 import type { FlagSetIssue } from "./types.ts";
 
@@ -45,7 +45,7 @@ function checkReferences(set: FlagSet, report: Report): void {
   }
   for (const [key, plan] of Object.entries(set.plans)) {
     for (const [flagKey, variant] of Object.entries(plan.flags)) {
-      const flag = set.flags[flagKey];
+      const flag = own(set.flags, flagKey);
       const path = `plans.${key}.flags.${flagKey}`;
       if (!flag) report(path, `unknown flag "${flagKey}"`);
       else knownVariant(flag, variant, path, report);
@@ -86,10 +86,10 @@ function checkEnvironment(
     knownVariant(flag, environment.offVariant, `${path}.offVariant`, report);
   environment.prerequisites.forEach((prerequisite, i) => {
     const at = `${path}.prerequisites[${i}]`;
-    const required = set.flags[prerequisite.flagKey];
+    const required = own(set.flags, prerequisite.flagKey);
     if (!required) {
       report(`${at}.flagKey`, `unknown flag "${prerequisite.flagKey}"`);
-    } else if (!required.environments[name]) {
+    } else if (!own(required.environments, name)) {
       report(
         `${at}.flagKey`,
         `flag "${prerequisite.flagKey}" has no "${name}" environment to be evaluated in`,
