@@ -54,5 +54,16 @@ export function checkVariantValue(type: FlagType, value: unknown, path: string, 
       : type === "number"
         ? typeof value === "number" && Number.isFinite(value)
         : typeof value === type;
-  if (!fits) report(path, `${JSON.stringify(value)} is not a ${type}, the flag's type`);
+  if (!fits) report(path, `${describe(value)} is not a ${type}, the flag's type`);
+  else if (type === "object" && describe(value) === CIRCULAR) report(path, "is not JSON: it contains itself");
+}
+
+const CIRCULAR = "a value that contains itself";
+
+function describe(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return CIRCULAR;
+  }
 }

@@ -186,3 +186,18 @@ describe("keys that name Object.prototype members", () => {
     expect(validateFlagSet(defined).ok).toBe(true);
   });
 });
+
+describe("input no JSON document can be", () => {
+  it("is refused without throwing, even an object that contains itself", () => {
+    const loop: Record<string, unknown> = {};
+    loop["self"] = loop;
+    const input = {
+      flags: { f: { type: "object", variants: { on: loop }, defaultVariant: "on", environments: {} } },
+    };
+    expect(validateFlagSet(input)).toEqual({
+      ok: false,
+      errors: [{ path: "flags.f.variants.on", message: "is not JSON: it contains itself" }],
+    });
+    expect(compileFlagSet(input).ok).toBe(false);
+  });
+});

@@ -16,6 +16,18 @@ export type FlagSetValidation =
  * structure is sound. Never throws.
  */
 export function validateFlagSet(input: unknown): FlagSetValidation {
+  try {
+    return validate(input);
+  } catch (error) {
+    // Only input no JSON document can produce gets here, such as an object that contains itself.
+    return {
+      ok: false,
+      errors: [{ path: "(root)", message: `cannot be read as a flag set: ${String(error)}` }],
+    };
+  }
+}
+
+function validate(input: unknown): FlagSetValidation {
   const parsed = FlagSetSchema.safeParse(input);
   if (!parsed.success) {
     return {
