@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compileFlagSet } from "./compile-flag-set.ts";
+import { evaluate } from "./evaluate.ts";
 import { checkoutSet, setAt } from "./fixtures.ts";
 import { validateFlagSet } from "./validate-flag-set.ts";
 
@@ -199,5 +201,25 @@ describe("input no JSON document can be", () => {
       errors: [{ path: "flags.f.variants.on", message: "is not JSON: it contains itself" }],
     });
     expect(compileFlagSet(input).ok).toBe(false);
+  });
+});
+
+describe("the README's example flag set", () => {
+  it("is valid and evaluates as the README says", () => {
+    const readme = readFileSync(new URL("./README.md", import.meta.url), "utf8");
+    const jsonc = readme.slice(
+      readme.indexOf("```jsonc") + 8,
+      readme.indexOf("```", readme.indexOf("```jsonc") + 8),
+    );
+    const example: unknown = JSON.parse(jsonc.replace(/\/\/.*$/gm, ""));
+    const result = validateFlagSet(example);
+    expect(result.ok ? [] : result.errors).toEqual([]);
+    expect(
+      evaluate(compileFlagSet(example), "checkout", "production", { targetingKey: "user-42", country: "DK" }),
+    ).toEqual({
+      value: true,
+      variant: "on",
+      reason: "TARGETING_MATCH",
+    });
   });
 });
