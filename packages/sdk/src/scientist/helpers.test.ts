@@ -180,6 +180,18 @@ describe("a helper that fails never reaches the caller", () => {
     expect(raised).toEqual(["publish"]);
   });
 
+  it("reports a promise returned inside scienceSync, and keeps its rejection quiet", async () => {
+    const { scientist, raised } = setUp();
+    const value = scientist.scienceSync<unknown>("sync-misuse", (e) => {
+      e.use(() => 1);
+      e.try(() => Promise.reject(new Error("async candidate")));
+    });
+    expect(value).toBe(1);
+    expect(raised.map((r) => r.operation)).toEqual(["scienceSync"]);
+    // An unhandled rejection would fail the test run.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  });
+
   it("survives a raised hook that itself throws", () => {
     const scientist = new Scientist({
       raised: failing("raised"),
