@@ -98,13 +98,22 @@ export class CompiledRoute {
     }
     if (best === -1) return undefined;
     this.#current[best]! -= total;
-    const backend = this.#backends[best]!;
+    return this.pickIn(this.#backends[best]!, ok);
+  }
+
+  /** The next usable instance of one version, round-robin; undefined when it has none. */
+  pickIn(
+    backend: Backend,
+    usable: (u: Upstream) => boolean,
+  ): { backend: Backend; upstream: Upstream } | undefined {
+    const index = this.#backends.indexOf(backend);
+    if (index === -1) return undefined;
     const count = backend.instances.length;
     for (let step = 0; step < count; step++) {
-      const index = (this.#next[best]! + step) % count;
-      const upstream = backend.instances[index]!;
-      if (ok(upstream)) {
-        this.#next[best] = index + 1;
+      const at = (this.#next[index]! + step) % count;
+      const upstream = backend.instances[at]!;
+      if (usable(upstream)) {
+        this.#next[index] = at + 1;
         return { backend, upstream };
       }
     }

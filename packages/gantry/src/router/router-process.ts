@@ -1,93 +1,52 @@
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createAdminServer } from "./admin-server.ts";
-import { emptyPolicy, type RouterPolicy } from "./policy.ts";
-import { routerPolicySchema } from "./policy-schema.ts";
+import { defaultClientLimits, Http1Server } from "./http1/http1-server.ts";
+import type { RouterPolicy } from "./policy.ts";
 import { ReverseProxy } from "./proxy.ts";
+import { ensureAdminToken, loadPolicy, readAdminInfo, routerFiles, writeAtomic } from "./router-files.ts";
 import { RouterMetrics } from "./router-metrics.ts";
 
 /**
  * The router process: `node router-process.ts --data-dir DIR --port 8080 --host 127.0.0.1
  * --admin-port 7071`. Started detached by the control plane, it serves on the last policy
  * it was given (kept in DIR/router/policy.json) whether or not the control plane is up.
+ * Ready when DIR/router/admin.json names its pid. SIGTERM/SIGINT: stop accepting, finish
+ * requests in flight (at most --grace-ms), exit 0.
  */
 const { values } = parseArgs({
   options: {
-    "data-dir": { type: "string" },
+    "data-dir": { type: "string", default: ".gantry" },
     port: { type: "string", default: "8080" },
     host: { type: "string", default: "127.0.0.1" },
     "admin-port": { type: "string", default: "7071" },
+    "headers-timeout-ms": { type: "string", default: String(defaultClientLimits.headersMs) },
+    "grace-ms": { type: "string", default: "10000" },
   },
 });
-const dir = join(values["data-dir"] ?? ".gantry", "router");
-mkdirSync(dir, { recursive: true, mode: 0o700 });
-const files = {
-  policy: join(dir, "policy.json"),
-  token: join(dir, "admin.token"),
-  info: join(dir, "admin.json"),
-  pid: join(dir, "router.pid"),
-};
-
-function adminToken(): string {
-  if (existsSync(files.token)) return readFileSync(files.token, "utf8").trim();
-  const token = randomBytes(32).toString("base64url");
-  writeFileSync(files.token, `${token}\n`, { mode: 0o600, flag: "wx" });
-  return token;
-}
-
-function loadPolicy(): RouterPolicy {
-  if (!existsSync(files.policy)) return emptyPolicy;
-  const parsed = routerPolicySchema.safeParse(JSON.parse(readFileSync(files.policy, "utf8")));
-  if (parsed.success) return parsed.data;
-  console.error(
-    "router: the stored policy is invalid; starting with none until the control plane pushes one",
-  );
-  return emptyPolicy;
-}
-
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  renameSync(tmp, path);
-}
-
+const files = routerFiles(values["data-dir"]);
+const token = ensureAdminToken(files);
 const metrics = new RouterMetrics();
 const proxy = new ReverseProxy(metrics);
-let policy = loadPolicy();
+const loaded = loadPolicy(files);
+if (loaded.problem)
+  console.error(
+    `router: the stored policy is unusable (${loaded.problem}); serving none until one is pushed`,
+  );
+let policy: RouterPolicy = loaded.policy;
 proxy.setPolicy(policy);
 
-const server = createServer(
-  {
-    maxHeaderSize: 16 * 1024,
-    headersTimeout: 10_000,
-    requestTimeout: 120_000,
-    keepAliveTimeout: 5000,
-    connectionsCheckingInterval: 1000,
-  },
-  proxy.handle,
-);
-server.on("clientError", (error, socket) => {
-  // A client that is too slow or sends garbage gets a status line and loses its connection,
-  // even if it keeps writing (which would hold a half-closed socket open).
-  const code = (error as { code?: string }).code;
-  const status =
-    code === "ERR_HTTP_REQUEST_TIMEOUT"
-      ? "408 Request Timeout"
-      : code === "HPE_HEADER_OVERFLOW"
-        ? "431 Request Header Fields Too Large"
-        : "400 Bad Request";
-  if (!socket.writable) return socket.destroy();
-  socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-  setTimeout(() => socket.destroy(), 250).unref();
+const server = new Http1Server({
+  limits: { ...defaultClientLimits, headersMs: Number(values["headers-timeout-ms"]) },
+  dispatch: proxy.dispatch,
+  onSweep: (now) => proxy.pools.sweep(now),
 });
 
 const admin = createAdminServer({
-  token: adminToken(),
+  token,
   policy: () => policy,
   apply(next) {
+    // On disk first: a policy the router serves is one it will serve again after a restart.
     writeAtomic(files.policy, JSON.stringify(next));
     policy = next;
     proxy.setPolicy(next);
@@ -97,31 +56,37 @@ const admin = createAdminServer({
   metrics: () => metrics.text(),
 });
 
-server.listen(Number(values.port), values.host, () => {
-  admin.listen(Number(values["admin-port"]), "127.0.0.1", () => {
-    const address = admin.address();
-    const adminPort = typeof address === "object" && address ? address.port : Number(values["admin-port"]);
-    writeAtomic(files.pid, `${process.pid}\n`);
-    writeAtomic(files.info, `${JSON.stringify({ port: adminPort, pid: process.pid })}\n`);
-    console.log(
-      `router ${process.pid} serving on ${values.host}:${values.port}, admin on 127.0.0.1:${adminPort}`,
-    );
+async function start(): Promise<void> {
+  await server.listen(Number(values.port), values.host);
+  await new Promise<void>((resolve, reject) => {
+    admin.once("error", reject);
+    admin.listen(Number(values["admin-port"]), "127.0.0.1", resolve);
   });
-});
-for (const s of [server, admin]) {
-  s.on("error", (error) => {
-    console.error(`router: ${(error as Error).message}`);
-    process.exit(1);
-  });
+  const address = admin.address();
+  const adminPort = typeof address === "object" && address ? address.port : Number(values["admin-port"]);
+  writeAtomic(files.pid, `${process.pid}\n`);
+  writeAtomic(files.info, `${JSON.stringify({ port: adminPort, pid: process.pid })}\n`);
+  console.log(
+    `router ${process.pid} serving on ${values.host}:${values.port}, admin on 127.0.0.1:${adminPort}`,
+  );
 }
 
-function shutdown(signal: string): void {
-  console.log(`router: ${signal}, finishing in-flight requests`);
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`router: ${signal}, finishing requests in flight`);
   admin.close();
-  server.close(() => process.exit(0));
-  // Idle keep-alive connections would hold close() open; in-flight ones finish first.
-  setInterval(() => server.closeIdleConnections(), 100).unref();
-  setTimeout(() => process.exit(0), 10_000).unref();
+  await server.close(Number(values["grace-ms"]));
+  proxy.pools.closeAll();
+  // A stale admin.json would make the control plane wait on a router that is gone.
+  if (readAdminInfo(files)?.pid === process.pid) rmSync(files.info, { force: true });
+  process.exit(0);
 }
-process.on("SIGTERM", () => shutdown("SIGTERM"));
-process.on("SIGINT", () => shutdown("SIGINT"));
+
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
+start().catch((error: Error) => {
+  console.error(`router: cannot start: ${error.message}`);
+  process.exit(1);
+});
