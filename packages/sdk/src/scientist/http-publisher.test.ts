@@ -102,6 +102,7 @@ describe("HttpPublisher", () => {
     });
     const odd = server.results.find((r) => r.context["targetingKey"] === "user-1")!;
     expect(odd).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       name: "widget-permissions",
       context: { targetingKey: "user-1" },
       control: {
@@ -150,6 +151,19 @@ describe("HttpPublisher", () => {
     await waitUntil(() => publisher.stats().queued === 0 && publisher.stats().sent === 20);
     expect(publisher.stats()).toMatchObject({ queued: 0, sent: 20, dropped: 30 });
     expect(new Set(server.results.map((r) => r.context["targetingKey"])).size).toBe(20);
+  });
+
+  it("retries a batch the server failed to store, with the same result ids", async () => {
+    const { server, publisher, run } = await setUp({ batchSize: 2, maxBackoffMs: 50 });
+    server.status = 503;
+    run(1);
+    run(2);
+    await waitUntil(() => publisher.stats().failedRequests >= 1);
+    server.status = 202;
+    await waitUntil(() => publisher.stats().sent === 2);
+    const ids = server.requests.map((request) => request.results.map((r) => r.id));
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    expect(ids.at(-1)).toEqual(ids[0]);
   });
 
   it("drops a batch the server refuses, without retrying it", async () => {

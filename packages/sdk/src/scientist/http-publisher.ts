@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { ScienceUsageError } from "./errors.ts";
 import type { ExperimentResult, Publisher, RaisedHook } from "./types.ts";
 import { toWireResult } from "./wire-result.ts";
@@ -49,6 +50,7 @@ export class HttpPublisher implements Publisher {
   private readonly options: Tuning;
   private readonly raised: RaisedHook;
   private readonly queue: ExperimentResult[] = [];
+  private readonly ids = new WeakMap<ExperimentResult, string>();
   private readonly counts = { sent: 0, dropped: 0, rejected: 0, unserializable: 0, failedRequests: 0 };
   private readonly timer: NodeJS.Timeout;
   private sending: Promise<void> | undefined;
@@ -146,7 +148,8 @@ export class HttpPublisher implements Publisher {
     const kept: ExperimentResult[] = [];
     for (const result of batch) {
       try {
-        parts.push(JSON.stringify(toWireResult(result, (error) => this.report(error, result.name, "clean"))));
+        const onCleanError = (error: unknown) => this.report(error, result.name, "clean");
+        parts.push(JSON.stringify(toWireResult(result, onCleanError, this.idOf(result))));
         kept.push(result);
       } catch (error) {
         this.counts.unserializable++;
@@ -154,6 +157,16 @@ export class HttpPublisher implements Publisher {
       }
     }
     return { body: `{"results":[${parts.join(",")}]}`, kept };
+  }
+
+  /** A result keeps its id across retries; ids are made here, off the caller's path. */
+  private idOf(result: ExperimentResult): string {
+    let id = this.ids.get(result);
+    if (id === undefined) {
+      id = randomUUID();
+      this.ids.set(result, id);
+    }
+    return id;
   }
 
   private succeeded(count: number): boolean {

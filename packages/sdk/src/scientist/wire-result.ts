@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { ExperimentResult, Observation } from "./types.ts";
 
 /** One behaviour's observation as sent to the server (see docs/scientist.md). */
@@ -14,6 +15,8 @@ export interface WireObservation {
 
 /** One experiment run as sent to `POST /api/v1/experiments/results`. */
 export interface WireResult {
+  /** Random per run, the same on every retry: the server can drop a result it already has. */
+  id: string;
   name: string;
   context: Record<string, unknown>;
   control: WireObservation;
@@ -32,9 +35,14 @@ export interface WireResult {
  * publisher, off the caller's path; a `clean` that throws costs that value (sent as null)
  * and is passed to `onCleanError`, never the whole result.
  */
-export function toWireResult(result: ExperimentResult, onCleanError: (error: unknown) => void): WireResult {
+export function toWireResult(
+  result: ExperimentResult,
+  onCleanError: (error: unknown) => void,
+  id: string = randomUUID(),
+): WireResult {
   const wire = (observation: Observation) => toWireObservation(observation, result.clean, onCleanError);
   return {
+    id,
     name: result.name,
     context: { ...result.context },
     control: wire(result.control),
