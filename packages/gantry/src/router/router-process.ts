@@ -2,6 +2,7 @@ import { rmSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createAdminServer } from "./admin-server.ts";
 import { defaultClientLimits, Http1Server } from "./http1/http1-server.ts";
+import { defaultPoolSettings } from "./http1/instance-pools.ts";
 import type { RouterPolicy } from "./policy.ts";
 import { ReverseProxy } from "./proxy.ts";
 import { ensureAdminToken, loadPolicy, readAdminInfo, routerFiles, writeAtomic } from "./router-files.ts";
@@ -21,13 +22,16 @@ const { values } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     "admin-port": { type: "string", default: "7071" },
     "headers-timeout-ms": { type: "string", default: String(defaultClientLimits.headersMs) },
+    "upstream-timeout-ms": { type: "string", default: String(defaultPoolSettings.responseMs) },
     "grace-ms": { type: "string", default: "10000" },
   },
 });
 const files = routerFiles(values["data-dir"]);
 const token = ensureAdminToken(files);
 const metrics = new RouterMetrics();
-const proxy = new ReverseProxy(metrics);
+const proxy = new ReverseProxy(metrics, {
+  pools: { ...defaultPoolSettings, responseMs: Number(values["upstream-timeout-ms"]) },
+});
 const loaded = loadPolicy(files);
 if (loaded.problem)
   console.error(
