@@ -135,4 +135,31 @@ describe("the router's HTTP/1.1 proxying", () => {
     expect(await inFlight).toEqual([200, "done"]);
     expect(await exited).toBe(0);
   });
+
+  it("stops the upstream request when the client goes away, and counts it out of /inflight", async () => {
+    let upstreamClosed = false;
+    const slow = await startUpstream(cleanups, (_req, res) => {
+      res.on("close", () => (upstreamClosed = true));
+      setTimeout(() => res.end("late"), 5000);
+    });
+    const r = await startRouter(cleanups);
+    await r.admin.putPolicy(onePolicy(1, slow.port));
+    await raw(r.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 300);
+    for (let i = 0; i < 20 && !upstreamClosed; i++) await sleep(50);
+    expect(upstreamClosed).toBe(true);
+    expect(await r.admin.inflight()).toEqual({});
+  });
+
+  it("cuts the client's response short when the instance dies mid-body, so the client can tell", async () => {
+    const dying = await startUpstream(cleanups, (_req, res) => {
+      res.writeHead(200, { "content-length": "100" });
+      res.write("partial");
+      setTimeout(() => res.socket?.destroy(), 100);
+    });
+    const r = await startRouter(cleanups);
+    await r.admin.putPolicy(onePolicy(1, dying.port));
+    const answer = await request(r.url);
+    expect(answer.statusCode).toBe(200);
+    await expect(answer.body.text()).rejects.toThrow();
+  });
 });
