@@ -34,16 +34,22 @@ export async function waitForHttp(port: number, timeoutMs = 10_000): Promise<voi
   throw new Error(`nothing answers 200 on 127.0.0.1:${port} after ${timeoutMs} ms`);
 }
 
-/** CPU seconds (user + system) used so far by a process and all its descendants. */
+/**
+ * CPU seconds (user + system) used so far by a process and all its descendants, with the
+ * children they have already reaped (a finished wrk counts in its parent's total).
+ */
 export function cpuSeconds(pid: number): number {
   const stats = new Map<number, { ppid: number; ticks: number }>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // Fields after the parenthesised command name: state ppid ... utime(14) stime(15).
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+      // Fields after the command name: state ppid ... utime(14) stime(15) cutime(16) cstime(17).
+      const f = stat
+        .slice(stat.lastIndexOf(")") + 2)
+        .split(" ")
+        .map(Number);
+      stats.set(Number(entry), { ppid: f[1]!, ticks: f[11]! + f[12]! + f[13]! + f[14]! });
     } catch {
       // The process ended while we looked.
     }
@@ -104,5 +110,31 @@ export class PinnedProcesses {
     this.#stopping = true;
     for (const child of this.#children)
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  }
+}
+
+/** CPU seconds the whole machine has been busy since boot (softirq included: it is charged to processes too). */
+function machineBusySeconds(): number {
+  const [user, nice, system, , , irq, softirq] = readFileSync("/proc/stat", "utf8")
+    .split("\n")[0]!
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (user! + nice! + system! + irq! + softirq!) / ticksPerSecond;
+}
+
+/**
+ * How much CPU processes outside this one's tree used while a measurement ran: the noise of
+ * a shared machine, in cores (1 = one core fully taken by someone else).
+ */
+export class NoiseMeter {
+  readonly #machine = machineBusySeconds();
+  readonly #ours = cpuSeconds(process.pid);
+  readonly #started = performance.now();
+
+  cores(): number {
+    const elapsed = (performance.now() - this.#started) / 1000;
+    const others = machineBusySeconds() - this.#machine - (cpuSeconds(process.pid) - this.#ours);
+    return Math.max(0, others / elapsed);
   }
 }

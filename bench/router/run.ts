@@ -1,18 +1,18 @@
-// npm run bench:router [-- --profile]
+// npm run bench:router [-- --profile] [-- --seconds N] [-- --connections N]
 // Gantry's router against nginx and HAProxy as plain reverse proxies, side by side in one run:
 // the same upstream, the same wrk load, one core for the proxy under test. Prints requests/s,
 // p50 and p99 at full load, p99 at half load and what each proxy adds to it, and as its last
 // line the headline ratio against nginx.
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { readdirSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { startGantryRouter } from "./gantry-router.ts";
 import { haproxyArgs, installPeers, nginxProxyArgs, nginxUpstreamArgs } from "./peers.ts";
-import { cpuSeconds, freePort, PinnedProcesses, waitForHttp } from "./processes.ts";
+import { cpuSeconds, freePort, NoiseMeter, PinnedProcesses, waitForHttp } from "./processes.ts";
 import { summariseProfile } from "./profile-summary.ts";
 import { type WrkResult, wrkAtRate, wrkMax } from "./wrk.ts";
 
@@ -30,45 +30,45 @@ const connections = Number(flags.connections);
 // wrk and the upstream share core 0; the proxy under test has core 1 to itself.
 const clientCpu = 0;
 const proxyCpu = 1;
+/** Other processes using more CPU than this (in cores) during a measurement make it noisy. */
+const noiseLimit = 0.1;
+/** A noisy measurement is taken once more only while the bench is younger than this. */
+const retryForSeconds = 100;
+const benchStarted = performance.now();
 
 interface Target {
   name: string;
   port: number;
   /** The process whose CPU use is reported: the proxy, or the upstream for the direct run. */
   pid: number;
+  /** False for the upstream measured directly. */
+  proxy: boolean;
 }
 
 interface Row {
   target: Target;
   max: WrkResult;
-  /** Share of one core the proxy (or, direct, the upstream) used during the full-load run. */
+  /** Share of one core the proxy (for the direct run: the upstream) used at full load. */
   busy: number;
+  /** CPU (in cores) other processes on the machine used during the full-load run. */
+  noise: number;
+  /** The same during the half-load runs (this target's and the direct one at its rate), at most. */
+  halfNoise: number;
   half?: WrkResult;
   /** The upstream alone at the same rate as this proxy's half load. */
   directAtHalf?: WrkResult;
 }
 
-/** Share of the machine's CPU time not idle over one second, before anything starts. */
-async function machineBusy(): Promise<number> {
-  const read = (): number[] =>
-    readFileSync("/proc/stat", "utf8").split("\n")[0]!.split(/\s+/).slice(1).map(Number);
-  const before = read();
-  await sleep(1000);
-  const after = read();
-  const delta = after.map((v, i) => v - before[i]!);
-  const total = delta.reduce((a, b) => a + b, 0);
-  return 1 - (delta[3]! + delta[4]!) / total;
-}
+const ms = (n: number): string => n.toFixed(2);
+const pct = (share: number): string => `${(100 * share).toFixed(0)}%`;
 
 function versions(): string {
-  const first = (cmd: string, args: string[]): string =>
-    execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
-      .split("\n")[0]!
-      .trim() || "?";
-  const nginx = execFileSync("sh", ["-c", "nginx -v 2>&1"], { encoding: "utf8" }).trim();
-  return [`node ${process.version}`, nginx, first("haproxy", ["-v"]), first("sh", ["-c", "wrk -v 2>&1"])]
-    .map((v) => v.replace(/ Copyright.*$| - https.*$/, ""))
-    .join("; ");
+  // `wrk -v` exits 1 and nginx prints to stderr: take the first line of either, whatever the status.
+  const first = (command: string): string =>
+    execFileSync("sh", ["-c", `${command} 2>&1 | head -n 1; true`], { encoding: "utf8" })
+      .trim()
+      .replace(/ Copyright.*$| - https.*$/, "");
+  return [`node ${process.version}`, first("nginx -v"), first("haproxy -v"), first("wrk -v")].join("; ");
 }
 
 /** The commit the router is measured at, and whether its folder has uncommitted changes. */
@@ -84,132 +84,184 @@ function routerRevision(): string {
   }
 }
 
-const ms = (n: number): string => n.toFixed(2);
-
-function printTable(rows: Row[], rateNote: string): void {
-  const direct = rows[0]!;
-  console.log(
-    `\n| target | req/s | proxy core busy | p50 ms | p99 ms | half-load rate (achieved) | p99 at half load ms | added p99 vs direct ms |`,
-  );
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
-  for (const row of rows) {
-    const flag = row.max.errors + (row.half?.errors ?? 0) > 0 ? " (errors!)" : "";
-    const added =
-      row === direct
-        ? "-"
-        : ms(row.half!.p99Ms - row.directAtHalf!.p99Ms) + ` (direct ${ms(row.directAtHalf!.p99Ms)})`;
-    console.log(
-      `| ${row.target.name}${flag} | ${row.max.rps.toFixed(0)} | ${(100 * row.busy).toFixed(0)}% | ${ms(row.max.p50Ms)} | ${ms(row.max.p99Ms)} | ${Math.round(row.max.rps / 2)} (${row.half!.rps.toFixed(0)}) | ${ms(row.half!.p99Ms)} | ${added} |`,
-    );
-  }
-  console.log(rateNote);
-}
-
-async function main(processes: PinnedProcesses, work: string): Promise<string> {
-  const { wrk2 } = installPeers();
-  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}); ${versions()}`);
-  console.log(routerRevision());
-  const busy = await machineBusy();
-  if (busy > 0.1)
-    console.log(
-      `warning: the machine was ${(100 * busy).toFixed(0)}% busy before the bench; figures will be noisy`,
-    );
-  console.log(`work directory: ${work}`);
-
+/** Starts the upstream and the three proxies; returns the targets, direct first. */
+async function startTargets(processes: PinnedProcesses, work: string): Promise<Target[]> {
   const port = { upstream: 0, gantry: 0, admin: 0, nginx: 0, haproxy: 0 };
   for (const key of Object.keys(port) as (keyof typeof port)[]) port[key] = await freePort();
-
   const upstream = processes.start("upstream", clientCpu, "nginx", nginxUpstreamArgs(work, port.upstream));
-  const nginx = processes.start(
-    "nginx-proxy",
-    proxyCpu,
-    "nginx",
-    nginxProxyArgs(work, port.nginx, port.upstream),
-  );
+  const nginx = processes.start("nginx", proxyCpu, "nginx", nginxProxyArgs(work, port.nginx, port.upstream));
   const haproxy = processes.start(
     "haproxy",
     proxyCpu,
     "haproxy",
     haproxyArgs(work, port.haproxy, port.upstream),
   );
-  const profileDir = join(work, "profile");
-  const gantryPid = await startGantryRouter({
+  const gantry = await startGantryRouter({
     processes,
     cpu: proxyCpu,
     dataDir: join(work, "gantry"),
     port: port.gantry,
     adminPort: port.admin,
     upstreamPort: port.upstream,
-    nodeFlags: flags.profile ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [],
+    nodeFlags: flags.profile ? ["--cpu-prof", "--cpu-prof-dir", join(work, "profile")] : [],
   });
   for (const p of [port.upstream, port.gantry, port.nginx, port.haproxy]) await waitForHttp(p);
-
-  const targets: Target[] = [
-    { name: "direct (upstream, no proxy)", port: port.upstream, pid: upstream.pid! },
-    { name: "gantry router", port: port.gantry, pid: gantryPid },
-    { name: "nginx", port: port.nginx, pid: nginx.pid! },
-    { name: "haproxy", port: port.haproxy, pid: haproxy.pid! },
+  return [
+    { name: "direct (upstream, no proxy)", port: port.upstream, pid: upstream.pid!, proxy: false },
+    { name: "gantry router", port: port.gantry, pid: gantry, proxy: true },
+    { name: "nginx", port: port.nginx, pid: nginx.pid!, proxy: true },
+    { name: "haproxy", port: port.haproxy, pid: haproxy.pid!, proxy: true },
   ];
-  const base = { cpu: clientCpu, connections };
-  const rows: Row[] = [];
-  console.log(`\nfull load: wrk -t1 -c${connections}, ${warmupSeconds} s warm-up then ${seconds} s`);
-  for (const target of targets) {
-    const url = `http://127.0.0.1:${target.port}/`;
-    await wrkMax({ ...base, url, seconds: warmupSeconds });
+}
+
+/**
+ * Runs a measurement, and again while the bench has time when other processes used the
+ * machine meanwhile; keeps the quieter attempt.
+ */
+async function quietest<T>(label: string, measure: () => Promise<T>): Promise<{ result: T; noise: number }> {
+  let best: { result: T; noise: number } | undefined;
+  for (let attempt = 1; ; attempt++) {
+    const meter = new NoiseMeter();
+    const result = await measure();
+    const noise = meter.cores();
+    if (!best || noise < best.noise) best = { result, noise };
+    const late = (performance.now() - benchStarted) / 1000 > retryForSeconds;
+    if (best.noise <= noiseLimit || attempt >= 2 || late) return best;
+    console.log(`  (other processes used ${noise.toFixed(2)} cores during ${label}: measuring again)`);
+  }
+}
+
+async function fullLoad(target: Target): Promise<Row> {
+  const o = { url: `http://127.0.0.1:${target.port}/`, cpu: clientCpu, connections };
+  await wrkMax({ ...o, seconds: warmupSeconds });
+  const { result, noise } = await quietest(target.name, async () => {
     const cpuBefore = cpuSeconds(target.pid);
     const started = performance.now();
-    const max = await wrkMax({ ...base, url, seconds });
-    const busy = (cpuSeconds(target.pid) - cpuBefore) / ((performance.now() - started) / 1000);
-    rows.push({ target, max, busy });
-    console.log(
-      `  ${target.name.padEnd(28)} ${max.rps.toFixed(0).padStart(7)} req/s  core ${(100 * busy).toFixed(0).padStart(3)}%  p50 ${ms(max.p50Ms)} ms  p99 ${ms(max.p99Ms)} ms${max.errors ? `  ${max.errors} errors` : ""}`,
-    );
-  }
+    const max = await wrkMax({ ...o, seconds });
+    return { max, busy: (cpuSeconds(target.pid) - cpuBefore) / ((performance.now() - started) / 1000) };
+  });
+  const { max, busy } = result;
+  console.log(
+    `  ${target.name.padEnd(28)} ${max.rps.toFixed(0).padStart(7)} req/s  its cpu ${pct(busy).padStart(4)}  ` +
+      `noise ${noise.toFixed(2)} cores  p50 ${ms(max.p50Ms)} ms  p99 ${ms(max.p99Ms)} ms` +
+      (max.errors ? `  ${max.errors} errors` : ""),
+  );
+  return { target, max, busy, noise, halfNoise: 0 };
+}
 
-  const how = wrk2
-    ? "wrk2 -R (fixed rate, latency from scheduled send)"
-    : "wrk2 is not in Debian: wrk paced by a Lua delay() per connection, closed loop, so p99 is a lower bound";
-  console.log(`\nhalf load: each target at half its own max, ${halfLoadSeconds} s, ${how}`);
-  const paced = (target: Target, rate: number): Promise<WrkResult> =>
-    wrkAtRate({
-      ...base,
+async function halfLoad(rows: Row[], wrk2: boolean, work: string): Promise<void> {
+  const paced = async (row: Row, target: Target, rate: number): Promise<WrkResult> => {
+    const o = {
       url: `http://127.0.0.1:${target.port}/`,
+      cpu: clientCpu,
+      connections,
       seconds: halfLoadSeconds,
-      rate,
-      wrk2,
-      workDir: work,
-    });
+    };
+    const { result, noise } = await quietest(`${target.name} at ${rate.toFixed(0)}/s`, () =>
+      wrkAtRate({ ...o, rate, wrk2, workDir: work }),
+    );
+    row.halfNoise = Math.max(row.halfNoise, noise);
+    return result;
+  };
+  const direct = rows[0]!;
   for (const row of rows) {
     const rate = row.max.rps / 2;
-    row.half = await paced(row.target, rate);
-    if (row !== rows[0]) row.directAtHalf = await paced(rows[0]!.target, rate);
+    row.half = await paced(row, row.target, rate);
+    if (row !== direct) row.directAtHalf = await paced(row, direct.target, rate);
     console.log(
-      `  ${row.target.name.padEnd(28)} at ${rate.toFixed(0).padStart(6)}/s (achieved ${row.half.rps.toFixed(0)}): p99 ${ms(row.half.p99Ms)} ms` +
-        (row.directAtHalf ? `; direct at the same rate: p99 ${ms(row.directAtHalf.p99Ms)} ms` : ""),
+      `  ${row.target.name.padEnd(28)} at ${rate.toFixed(0).padStart(6)}/s (achieved ${row.half.rps.toFixed(0)}): ` +
+        `p99 ${ms(row.half.p99Ms)} ms` +
+        (row.directAtHalf
+          ? `; direct at that rate (achieved ${row.directAtHalf.rps.toFixed(0)}): p99 ${ms(row.directAtHalf.p99Ms)} ms`
+          : ""),
     );
   }
+}
 
-  printTable(
-    rows,
+function printTable(rows: Row[]): void {
+  console.log(
+    "\n| target | req/s | its CPU | noise | p50 ms | p99 ms | half-load rate (achieved) | p99 at half load ms | added p99 vs direct ms | noise |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const row of rows) {
+    const errors = row.max.errors + (row.half?.errors ?? 0) > 0 ? " (errors!)" : "";
+    const added = row.directAtHalf
+      ? `${ms(row.half!.p99Ms - row.directAtHalf.p99Ms)} (direct ${ms(row.directAtHalf.p99Ms)})`
+      : "-";
+    const cells = [
+      `${row.target.name}${errors}`,
+      row.max.rps.toFixed(0),
+      pct(row.busy),
+      row.noise.toFixed(2),
+      ms(row.max.p50Ms),
+      ms(row.max.p99Ms),
+      `${(row.max.rps / 2).toFixed(0)} (${row.half!.rps.toFixed(0)})`,
+      ms(row.half!.p99Ms),
+      added,
+      row.halfNoise.toFixed(2),
+    ];
+    console.log(`| ${cells.join(" | ")} |`);
+  }
+}
+
+async function main(processes: PinnedProcesses, work: string): Promise<string> {
+  const { wrk2 } = installPeers();
+  // This script itself (idle while wrk runs) stays off the proxy's core too.
+  execFileSync("taskset", ["-a", "-p", "-c", String(clientCpu), String(process.pid)], { stdio: "ignore" });
+  console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}); ${versions()}`);
+  console.log(routerRevision());
+  const meter = new NoiseMeter();
+  await sleep(1000);
+  const before = meter.cores();
+  if (before > noiseLimit)
+    console.log(
+      `warning: other processes use ${before.toFixed(2)} cores of this machine: figures will be noisy`,
+    );
+  console.log(`work directory: ${work}`);
+
+  const targets = await startTargets(processes, work);
+  console.log(`\nfull load: wrk -t1 -c${connections}, ${warmupSeconds} s warm-up then ${seconds} s each`);
+  const rows: Row[] = [];
+  for (const target of targets) rows.push(await fullLoad(target));
+
+  const how = wrk2
+    ? "wrk2 -R (fixed rate, latency from each request's scheduled time)"
+    : "wrk2 is not in Debian: wrk paced by a Lua delay() per connection (closed loop, p99 is a lower bound)";
+  console.log(`\nhalf load: each target at half its own max, ${halfLoadSeconds} s, ${how}`);
+  await halfLoad(rows, wrk2, work);
+
+  printTable(rows);
+  console.log(
+    "its CPU: share of one core the proxy (direct: the upstream) used at full load. noise: cores' worth of CPU other processes on the machine used meanwhile (full load, then half load; the quieter of up to 2 attempts).",
+  );
+  console.log(
     "added p99 vs direct: the proxy's p99 at half its max rate minus the upstream's own p99 at that same rate.",
   );
-  const [, gantry, nginxRow, haproxyRow] = rows as [Row, Row, Row, Row];
-  console.log(`gantry/haproxy throughput: ${(gantry.max.rps / haproxyRow.max.rps).toFixed(2)}`);
+  const [, gantry, nginx, haproxy] = rows as [Row, Row, Row, Row];
+  console.log(`gantry/haproxy throughput: ${(gantry.max.rps / haproxy.max.rps).toFixed(2)}`);
   if (rows.some((r) => r.max.errors + (r.half?.errors ?? 0) > 0))
     console.log("warning: some runs had socket errors or non-2xx answers (marked above)");
+  if (rows.some((r) => Math.max(r.noise, r.halfNoise) > noiseLimit))
+    console.log(
+      "warning: other processes used the machine during some runs (noise column); rerun on a quiet machine",
+    );
 
   if (flags.profile) {
     await processes.stopAll();
-    const file = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
+    const dir = join(work, "profile");
+    const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
     console.log(
       file
-        ? `\nrouter CPU profile ${join(profileDir, file)}:\n${summariseProfile(join(profileDir, file))}`
+        ? `\nrouter CPU profile ${join(dir, file)}:\n${summariseProfile(join(dir, file))}`
         : "\nno CPU profile was written",
     );
-    console.log("(profiling slows the router: compare ratios from a run without --profile)");
+    console.log("(profiling slows the router: take the ratios from a run without --profile)");
   }
   const added = gantry.half!.p99Ms - gantry.directAtHalf!.p99Ms;
-  return `gantry/nginx throughput: ${(gantry.max.rps / nginxRow.max.rps).toFixed(2)} (target >= 0.5), gantry added p99 at half load: ${ms(added)} ms (target < 1 ms)`;
+  return (
+    `gantry/nginx throughput: ${(gantry.max.rps / nginx.max.rps).toFixed(2)} (target >= 0.5), ` +
+    `gantry added p99 at half load: ${ms(added)} ms (target < 1 ms)`
+  );
 }
 
 const work = await mkdtemp(join(tmpdir(), "gantry-bench-router-"));
@@ -222,9 +274,12 @@ for (const signal of ["SIGINT", "SIGTERM"] as const)
 try {
   const headline = await main(processes, work);
   await processes.stopAll();
+  // Configs and logs are kept when something failed, or for the profile.
+  if (!flags.profile) await rm(work, { recursive: true, force: true });
   console.log(headline);
 } catch (error) {
   await processes.stopAll();
   console.error(error);
+  console.error(`configs and logs kept in ${work}`);
   process.exitCode = 1;
 }

@@ -58,21 +58,8 @@ export function wrkMax(o: WrkOptions): Promise<WrkResult> {
   return wrk("wrk", o, []);
 }
 
-/**
- * Requests at about `rate` per second. With wrk2 the rate is exact and latency is counted from
- * each request's scheduled time. Without it, plain wrk paces each connection with a Lua
- * `delay()`: after each answer a connection waits a random, exponentially distributed time
- * (mean connections / rate), so the connections do not move in lockstep and arrivals are close
- * to Poisson. That loop is closed: latency is measured from send to answer, and a stalled
- * connection sends nothing meanwhile (no coordinated-omission correction), so read its p99
- * as a lower bound. The achieved rate is in the result.
- */
-export function wrkAtRate(
-  o: WrkOptions & { rate: number; wrk2: boolean; workDir: string },
-): Promise<WrkResult> {
-  if (o.wrk2) return wrk("wrk2", o, [`-R${Math.round(o.rate)}`]);
-  const meanMs = (o.connections * 1000) / o.rate;
-  const script = join(o.workDir, `pace-${Math.round(o.rate)}.lua`);
+function paceScript(workDir: string, meanMs: number): string {
+  const script = join(workDir, `pace-${meanMs.toFixed(4)}.lua`);
   writeFileSync(
     script,
     `math.randomseed(os.time())
@@ -82,5 +69,27 @@ function delay()
 end
 `,
   );
-  return wrk("wrk", o, ["-s", script]);
+  return script;
+}
+
+/**
+ * Requests at about `rate` per second. With wrk2 the rate is exact and latency is counted from
+ * each request's scheduled time. Without it, plain wrk paces each connection with a Lua
+ * `delay()`: after each answer a connection waits a random, exponentially distributed time,
+ * so the connections do not move in lockstep and arrivals are close to Poisson. A connection's
+ * cycle is that wait plus the answer's latency plus wrk's millisecond timer slack, so a 1 s
+ * calibration run measures the slack and the mean wait is shortened by it. That loop is
+ * closed: latency is measured from send to answer, and a stalled connection sends nothing
+ * meanwhile (no coordinated-omission correction), so read its p99 as a lower bound. The
+ * achieved rate is in the result.
+ */
+export async function wrkAtRate(
+  o: WrkOptions & { rate: number; wrk2: boolean; workDir: string },
+): Promise<WrkResult> {
+  if (o.wrk2) return wrk("wrk2", o, [`-R${Math.round(o.rate)}`]);
+  const cycleMs = (o.connections * 1000) / o.rate;
+  const trial = await wrk("wrk", { ...o, seconds: 1 }, ["-s", paceScript(o.workDir, cycleMs)]);
+  const slackMs = (o.connections * 1000) / trial.rps - cycleMs;
+  const meanMs = Math.max(0, cycleMs - Math.max(0, slackMs));
+  return wrk("wrk", o, ["-s", paceScript(o.workDir, meanMs)]);
 }
