@@ -76,6 +76,53 @@ describe("Scientist experiments", () => {
   });
 });
 
+describe("a publisher retrying a batch", () => {
+  it("has each result counted once, however often it is resent", async () => {
+    const sdk = (await gantry(g.dataDir, ["tokens", "create", "--role", "sdk"])).stdout.trim();
+    const observation = (name: string, value: number) => ({
+      name,
+      value,
+      timedOut: false,
+      durationMs: 0.1,
+      cpuMs: 0.1,
+    });
+    const result = (id: string, candidate: number) => ({
+      id,
+      name: "retried",
+      context: {},
+      control: observation("control", 1),
+      candidates: [observation("candidate", candidate)],
+      matched: candidate === 1 ? ["candidate"] : [],
+      ignored: [],
+      mismatched: candidate === 1 ? [] : ["candidate"],
+      returned: "control",
+      at: new Date().toISOString(),
+      sampled: null,
+    });
+    const post = async (results: unknown[]) => {
+      const response = await fetch(`${g.apiUrl}/api/v1/experiments/results`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${sdk}`, "content-type": "application/json" },
+        body: JSON.stringify({ results }),
+      });
+      expect(response.status).toBe(202);
+      return response.json();
+    };
+    const first = [result("r-1", 1), result("r-2", 2)];
+    expect(await post(first)).toEqual({ accepted: 2, recorded: 2, duplicates: 0 });
+    // The response was lost: the publisher resends the batch with a new result, one twice.
+    expect(await post([...first, result("r-3", 1), result("r-3", 1)])).toEqual({
+      accepted: 4,
+      recorded: 1,
+      duplicates: 3,
+    });
+    const { experiment } = JSON.parse(
+      (await gantry(g.dataDir, ["experiments", "show", "retried", "--json"])).stdout,
+    );
+    expect(experiment.counts).toMatchObject({ runs: 3, matched: 2, mismatched: 1 });
+  });
+});
+
 async function adminToken(): Promise<string> {
   const { readFileSync } = await import("node:fs");
   return readFileSync(`${g.dataDir}/token`, "utf8").trim();

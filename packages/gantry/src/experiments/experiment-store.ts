@@ -37,11 +37,16 @@ export class ExperimentStore {
     this.#db = db;
   }
 
-  /** Records a batch in one transaction, so a batch is stored whole or not at all. */
-  async record(results: WireResult[]): Promise<void> {
-    await this.#db.transaction().execute(async (tx) => {
+  /**
+   * Records a batch in one transaction, so a batch is stored whole or not at all. A result
+   * whose id was recorded before (a publisher retrying after a lost response) is skipped;
+   * returns how many were new.
+   */
+  async record(results: WireResult[]): Promise<{ recorded: number; duplicates: number }> {
+    return await this.#db.transaction().execute(async (tx) => {
+      const fresh = await withoutKnownIds(tx, results);
       const byName = new Map<string, WireResult[]>();
-      for (const r of results) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
+      for (const r of fresh) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
       for (const [name, runs] of byName) {
         const row = await tx
           .selectFrom("experiments")
@@ -67,11 +72,18 @@ export class ExperimentStore {
         await tx
           .insertInto("experiment_runs")
           .values(
-            runs.map((r) => ({ name, at: r.at, outcome: outcomeOf(r), data: JSON.stringify(runData(r)) })),
+            runs.map((r) => ({
+              name,
+              at: r.at,
+              outcome: outcomeOf(r),
+              data: JSON.stringify(runData(r)),
+              result_id: r.id ?? null,
+            })),
           )
           .execute();
         await prune(tx, name);
       }
+      return { recorded: fresh.length, duplicates: results.length - fresh.length };
     });
   }
 
@@ -133,6 +145,26 @@ function runData(result: WireResult): RunData {
     [result.control, ...result.candidates].map((o) => [o.name, { durationMs: o.durationMs, cpuMs: o.cpuMs }]),
   );
   return outcomeOf(result) === "mismatched" ? { timings, result } : { timings };
+}
+
+/** The results not recorded before, and each id once (a batch may repeat a retried result). */
+async function withoutKnownIds(tx: Kysely<Database>, results: WireResult[]): Promise<WireResult[]> {
+  const ids = [...new Set(results.flatMap((r) => (r.id === undefined ? [] : [r.id])))];
+  const known = new Set<string>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const rows = await tx
+      .selectFrom("experiment_runs")
+      .select("result_id")
+      .where("result_id", "in", ids.slice(i, i + 500))
+      .execute();
+    for (const row of rows) if (row.result_id !== null) known.add(row.result_id);
+  }
+  return results.filter((r) => {
+    if (r.id === undefined) return true;
+    if (known.has(r.id)) return false;
+    known.add(r.id);
+    return true;
+  });
 }
 
 async function prune(tx: Kysely<Database>, name: string): Promise<void> {

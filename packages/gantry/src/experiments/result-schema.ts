@@ -11,6 +11,8 @@ export const wireObservation = z.object({
 });
 
 export const wireResult = z.object({
+  /** The same on every retry of a result, so the server records it once. Optional for other publishers. */
+  id: z.string().min(1).max(100).optional(),
   name: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/, "an experiment name is letters, digits and . _ : / -"),

@@ -155,6 +155,18 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0004_experiment_result_ids": {
+      async up(db: Kysely<unknown>) {
+        /** The id a publisher gives each result, the same on every retry: a resent result is dropped. */
+        await db.schema.alterTable("experiment_runs").addColumn("result_id", "text").execute();
+        await db.schema
+          .createIndex("experiment_runs_result_id")
+          .unique()
+          .on("experiment_runs")
+          .column("result_id")
+          .execute();
+      },
+    },
   };
 }
 

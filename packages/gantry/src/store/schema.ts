@@ -29,6 +29,8 @@ export interface ExperimentRunsTable {
   /** matched | mismatched | ignored */
   outcome: string;
   data: string;
+  /** The publisher's id of the result (null from publishers that send none). */
+  result_id: string | null;
 }
 
 export interface FreezesTable {

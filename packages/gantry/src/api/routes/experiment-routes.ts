@@ -15,8 +15,8 @@ export function experimentRoutes(ctx: ApiContext): RouteDef[] {
       body: resultBatch,
       status: 202,
       handler: async ({ body }) => {
-        await ctx.experiments.record(body.results);
-        return { accepted: body.results.length };
+        const { recorded, duplicates } = await ctx.experiments.record(body.results);
+        return { accepted: body.results.length, recorded, duplicates };
       },
     }),
     route({
