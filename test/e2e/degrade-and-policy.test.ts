@@ -109,9 +109,11 @@ describe("service modes", () => {
     expect((await web("/login", { method: "POST" })).status).toBe(404); // reached the app: /login stays writable
     expect((await web("/")).status).toBe(200);
     const status = (await json(["status", "web"])).services[0];
+    expect(status.mode).toBe("read-only");
     expect(status.switches.mode).toMatchObject({ mode: "read-only", reason: "db maintenance" });
     await sleep(2300);
     expect((await web("/items", { method: "POST", body: '{"name":"after"}' })).status).toBe(201);
+    expect((await json(["status", "web"])).services[0].mode).toBe("normal");
     await waitUntil(
       async () => (await json(["audit", "--action", "mode.expired"])).events.length === 1,
       5000,

@@ -53,7 +53,10 @@ const severity: Record<ServiceMode, number> = { normal: 0, "read-only": 1, maint
  * The mode in force: the more restrictive of the rollout's and the operator's. An operator's
  * timed mode carries its end, so the router ends it even with the control plane away.
  */
-export function effectiveMode(service: ServiceView, now: Date): { mode: ServiceMode; until: string | null } {
+export function effectiveMode(
+  service: Pick<ServiceView, "mode" | "switches">,
+  now: Date,
+): { mode: ServiceMode; until: string | null } {
   const operator = service.switches?.mode;
   const live =
     operator && (!operator.until || Date.parse(operator.until) > now.getTime()) ? operator : undefined;

@@ -1,5 +1,6 @@
 import type { Runtime } from "../runtime/runtime.ts";
 import type { ServiceCatalog, ServiceState } from "../services/index.ts";
+import { effectiveMode } from "./build-policy.ts";
 import type { InstanceRecords } from "./instance-records.ts";
 import type { HealthStatus, HealthWatcher } from "./ports.ts";
 import type { Rollout, RolloutRecords } from "./rollout-records.ts";
@@ -34,6 +35,7 @@ export interface RolloutSummary {
 export interface ServiceReport {
   service: string;
   liveVersion: string | null;
+  /** The mode in force: the more restrictive of the rollout's and the operator's (as the router applies it). */
   mode: ServiceState["mode"];
   traffic: ServiceState["traffic"];
   idle: ServiceState["idle"];
@@ -85,7 +87,7 @@ export async function statusReport(deps: StatusDeps, only?: string): Promise<Ser
       return {
         service: service.name,
         liveVersion: state.liveVersion,
-        mode: state.mode,
+        mode: effectiveMode(state, new Date()).mode,
         traffic: state.traffic,
         idle: state.idle,
         instances,
