@@ -35,7 +35,7 @@ export function deployRefusals(input: DeployGateInput): Refusal[] {
     refusals.push({
       kind: "freeze",
       overridable: true,
-      message: `release freeze "${spec.name}" is in force${spec.reason ? ` (${spec.reason})` : ""}; an admin may deploy anyway with --override --reason`,
+      message: `release freeze "${spec.name}" is in force${spec.reason ? ` (${spec.reason})` : ""}`,
     });
   }
   for (const [dependency, range] of Object.entries(input.requires)) {
