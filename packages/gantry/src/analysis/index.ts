@@ -1,0 +1,19 @@
+export { type Histogram, quantile, slowerThan, total } from "./histogram.ts";
+export {
+  type CheckResult,
+  defaultJudgeSettings,
+  type Judgement,
+  type JudgeSettings,
+  judge,
+  type Verdict,
+  type VersionSample,
+} from "./judge.ts";
+export { normalUpperTail } from "./normal.ts";
+export {
+  type Comparison,
+  compareDistributions,
+  compareProportions,
+  groupSamples,
+  mixtureRatio,
+  type Proportion,
+} from "./tests.ts";
