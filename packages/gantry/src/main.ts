@@ -8,6 +8,7 @@ import { TokenService } from "./auth/index.ts";
 import { type ConfigOverrides, type GantryConfig, loadConfigFile, resolveConfig } from "./config/index.ts";
 import { declareDemo, deployDemoIfNothingLive } from "./demo.ts";
 import { ExperimentStore } from "./experiments/index.ts";
+import { openFlags } from "./flags/index.ts";
 import { controlPlaneMetrics } from "./metrics/index.ts";
 import { Switchboard } from "./modes/index.ts";
 import { activeFreezes, FreezeStore, ReleasePolicy } from "./policy/index.ts";
@@ -123,6 +124,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   const switchboard = new Switchboard({ catalog, audit, publish: () => traffic.publish(), now });
   const intake = new ReleaseIntake({ dataDir, catalog, audit, importRelease, now });
   const experiments = new ExperimentStore(store.db);
+  const flags = await openFlags({ db: store.db, audit, environments: config.flags.environments, now, log });
 
   await adoptInstances({ runtime, instances, catalog, health, log });
   syncHealthToTraffic(health, instances, traffic, log);
@@ -152,6 +154,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
       switchboard,
       freezes,
       experiments,
+      flags,
       breakers: () => router.admin.breakers(),
       frozenBy: async (service) =>
         activeFreezes(await freezes.list(), service, now()).map((f) => f.spec.name),
@@ -187,7 +190,13 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     clearInterval(modeClock);
     router.close();
     await orchestrator.stop();
+    // Open SSE streams would keep the API from closing.
+    await flags.close();
+    // So would a client's connection that never sent a request (Node waits for its headers
+    // timeout): in-flight requests get a second, then every connection is cut.
+    const cut = setTimeout(() => api.server.closeAllConnections(), 1000);
     await api.close();
+    clearTimeout(cut);
     health.stop();
   };
   return {

@@ -1,6 +1,7 @@
 import type { AuditLog } from "../audit/index.ts";
 import type { TokenService } from "../auth/index.ts";
 import type { ExperimentStore } from "../experiments/index.ts";
+import type { Flags } from "../flags/index.ts";
 import type { Switchboard } from "../modes/index.ts";
 import type { FreezeStore } from "../policy/index.ts";
 import type { InstanceRecords, RolloutOrchestrator, RolloutRecords, StatusDeps } from "../rollout/index.ts";
@@ -18,6 +19,7 @@ export interface ApiContext extends StatusDeps {
   tokens: TokenService;
   switchboard: Switchboard;
   experiments: ExperimentStore;
+  flags: Flags;
   freezes: FreezeStore;
   runtime: Runtime;
   /** Prometheus text of the control plane and the router. */

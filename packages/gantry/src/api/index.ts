@@ -2,6 +2,8 @@ import type { ApiContext } from "./context.ts";
 import type { RouteDef } from "./route.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
 import { experimentRoutes } from "./routes/experiment-routes.ts";
+import { flagRoutes } from "./routes/flag-routes.ts";
+import { flagSdkRoutes } from "./routes/flag-sdk-routes.ts";
 import { policyRoutes } from "./routes/policy-routes.ts";
 import { serviceRoutes } from "./routes/service-routes.ts";
 
@@ -12,5 +14,12 @@ export type { RouteDef } from "./route.ts";
 
 /** Every route of the API. */
 export function apiRoutes(ctx: ApiContext): RouteDef[] {
-  return [...serviceRoutes(ctx), ...policyRoutes(ctx), ...experimentRoutes(ctx), ...adminRoutes(ctx)];
+  return [
+    ...serviceRoutes(ctx),
+    ...policyRoutes(ctx),
+    ...experimentRoutes(ctx),
+    ...flagRoutes(ctx),
+    ...flagSdkRoutes(ctx),
+    ...adminRoutes(ctx),
+  ];
 }

@@ -19,6 +19,10 @@ export interface AuditQuery {
   service?: string | undefined;
   since?: Date | undefined;
   action?: string | undefined;
+  /** Exactly this subject (`flag/checkout`). */
+  subject?: string | undefined;
+  /** Subjects starting with this (`flag/`). */
+  subjectPrefix?: string | undefined;
   limit?: number | undefined;
 }
 
@@ -40,6 +44,16 @@ export class AuditLog {
   }
 
   async record(event: NewAuditEvent): Promise<AuditEvent> {
+    const stored = await this.recordIn(this.#db, event);
+    this.announce(stored);
+    return stored;
+  }
+
+  /**
+   * Stores an event inside the caller's transaction, so a change and its audit event are
+   * committed together; call `announce` with it once the transaction has committed.
+   */
+  async recordIn(db: Kysely<Database>, event: NewAuditEvent): Promise<AuditEvent> {
     const row = {
       at: this.#now().toISOString(),
       actor: event.actor,
@@ -49,14 +63,13 @@ export class AuditLog {
       reason: event.reason ?? null,
       data: JSON.stringify(event.data ?? {}),
     };
-    const { id } = await this.#db
-      .insertInto("audit_events")
-      .values(row)
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    const stored = { ...row, id: Number(id), data: event.data ?? {} };
-    for (const listener of this.#listeners) listener(stored);
-    return stored;
+    const { id } = await db.insertInto("audit_events").values(row).returning("id").executeTakeFirstOrThrow();
+    return { ...row, id: Number(id), data: event.data ?? {} };
+  }
+
+  /** Tells the listeners about events stored with `recordIn`. */
+  announce(...events: AuditEvent[]): void {
+    for (const event of events) for (const listener of this.#listeners) listener(event);
   }
 
   async query(query: AuditQuery = {}): Promise<AuditEvent[]> {
@@ -64,6 +77,9 @@ export class AuditLog {
     if (query.service) q = q.where("service", "=", query.service);
     if (query.since) q = q.where("at", ">=", query.since.toISOString());
     if (query.action) q = q.where("action", "=", query.action);
+    if (query.subject) q = q.where("subject", "=", query.subject);
+    if (query.subjectPrefix)
+      q = q.where("subject", ">=", query.subjectPrefix).where("subject", "<", `${query.subjectPrefix}\uffff`);
     const rows = await q
       .orderBy("id", "desc")
       .limit(query.limit ?? 1000)

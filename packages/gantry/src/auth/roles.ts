@@ -1,18 +1,23 @@
 /**
  * Who may do what. People have one of viewer < deployer < admin, each including what the
  * ones before it may do. Applications get `sdk`: they may only report (experiment results,
- * later flag evaluations), never read or change anything else.
+ * flag evaluations) and, when bound to a flag environment, read that environment's flags;
+ * never read or change anything else.
  */
 export const roles = ["viewer", "deployer", "admin", "sdk"] as const;
 export type Role = (typeof roles)[number];
 
-export type Permission = "read" | "deploy" | "admin" | "report";
+/**
+ * `sync`: read one environment's flag set (SDK sync, OFREP). Every role has it; an sdk token
+ * reads the environment it is bound to, people name one.
+ */
+export type Permission = "read" | "deploy" | "admin" | "report" | "sync";
 
 const granted: Record<Role, readonly Permission[]> = {
-  viewer: ["read"],
-  deployer: ["read", "deploy"],
-  admin: ["read", "deploy", "admin", "report"],
-  sdk: ["report"],
+  viewer: ["read", "sync"],
+  deployer: ["read", "deploy", "sync"],
+  admin: ["read", "deploy", "admin", "report", "sync"],
+  sdk: ["report", "sync"],
 };
 
 /** The role named in error messages as the one a call needs. */
@@ -21,6 +26,7 @@ export const leastRoleFor: Record<Permission, Role> = {
   deploy: "deployer",
   admin: "admin",
   report: "sdk",
+  sync: "sdk",
 };
 
 export function isRole(value: string): value is Role {

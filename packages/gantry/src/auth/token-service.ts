@@ -9,6 +9,8 @@ export interface Principal {
   tokenId: string;
   name: string;
   role: Role;
+  /** The flag environment an sdk token is bound to (SDK sync, OFREP); absent otherwise. */
+  environment?: string;
 }
 
 export interface CreatedToken extends Principal {
@@ -32,7 +34,7 @@ export class TokenService {
     this.#now = now;
   }
 
-  async create(name: string, role: Role): Promise<CreatedToken> {
+  async create(name: string, role: Role, environment?: string): Promise<CreatedToken> {
     const token = prefix + randomBytes(24).toString("base64url");
     const id = randomUUID();
     await this.#db
@@ -44,9 +46,10 @@ export class TokenService {
         hash: hashToken(token),
         created_at: this.#now().toISOString(),
         last_used_at: null,
+        environment: environment ?? null,
       })
       .execute();
-    return { tokenId: id, name, role, token };
+    return { tokenId: id, name, role, ...(environment !== undefined && { environment }), token };
   }
 
   async authenticate(token: string): Promise<Principal | undefined> {
@@ -55,16 +58,16 @@ export class TokenService {
     const row = await this.#db.selectFrom("tokens").selectAll().where("hash", "=", hash).executeTakeFirst();
     // The lookup is by hash, so comparing again in constant time only guards against a broken index.
     if (!row || !timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash))) return undefined;
-    return { tokenId: row.id, name: row.name, role: row.role as Role };
+    return principalOf(row);
   }
 
   async list(): Promise<Principal[]> {
     const rows = await this.#db
       .selectFrom("tokens")
-      .select(["id", "name", "role"])
+      .select(["id", "name", "role", "environment"])
       .orderBy("created_at")
       .execute();
-    return rows.map((r) => ({ tokenId: r.id, name: r.name, role: r.role as Role }));
+    return rows.map(principalOf);
   }
 
   async revoke(id: string): Promise<boolean> {
@@ -90,4 +93,10 @@ export class TokenService {
   ensureLocalAdminToken(dataDir: string): Promise<string> {
     return this.ensureLocalToken(join(dataDir, "token"), "local-admin", "admin");
   }
+}
+
+function principalOf(row: { id: string; name: string; role: string; environment: string | null }): Principal {
+  const principal: Principal = { tokenId: row.id, name: row.name, role: row.role as Role };
+  if (row.environment !== null) principal.environment = row.environment;
+  return principal;
 }

@@ -23,6 +23,7 @@ export function exitCodeFor(code: ErrorCode): number {
     case "INVALID_CONFIG":
     case "UNSAFE_ARCHIVE":
     case "BAD_ARTIFACT":
+    case "INVALID_FLAG_SET":
       return exitCodes.usage;
     case "UNAUTHENTICATED":
     case "FORBIDDEN":

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { flagsSpec } from "./flags-spec.ts";
 import { freezeSpec } from "./freeze-spec.ts";
 import { serviceName, serviceSpec } from "./service-spec.ts";
 
@@ -22,6 +23,8 @@ export const gantryConfig = z
     services: z.record(serviceName, serviceSpec).default({}),
     /** Release freezes: deploys are refused while one is in force (rollbacks never are). */
     freezes: z.array(freezeSpec).default([]),
+    /** Feature flags: environments (and definitions that `gantry apply` syncs). */
+    flags: flagsSpec.default(flagsSpec.parse({})),
   })
   .strict();
 

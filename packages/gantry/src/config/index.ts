@@ -1,4 +1,5 @@
 export { formatDuration, parseDuration } from "./duration.ts";
+export { type FlagEnvironmentSpec, type FlagsSpec, flagsSpec } from "./flags-spec.ts";
 export { type FreezeSpec, freezeSpec, type Weekday, weekdays } from "./freeze-spec.ts";
 export { type GantryConfig, gantryConfig, type ServerSpec } from "./gantry-config.ts";
 export { gantryConfigJsonSchema } from "./json-schema.ts";

@@ -167,6 +167,81 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0005_flags": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("tokens").addColumn("environment", "text").execute();
+        await db.schema
+          .createIndex("audit_events_subject")
+          .on("audit_events")
+          .columns(["subject", "id"])
+          .execute();
+        await db.schema
+          .createTable("flags")
+          .addColumn("key", "text", (c) => c.primaryKey())
+          /** The flag in the evaluator's format as JSON, every configured environment in it. */
+          .addColumn("definition", "text", (c) => c.notNull())
+          /** Grows by one on every change of this flag (optimistic concurrency). */
+          .addColumn("version", "integer", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("created_by", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .addColumn("updated_by", "text", (c) => c.notNull())
+          .execute();
+        for (const table of ["flag_segments", "flag_plans"]) {
+          await db.schema
+            .createTable(table)
+            .addColumn("key", "text", (c) => c.primaryKey())
+            .addColumn("definition", "text", (c) => c.notNull())
+            .addColumn("updated_at", "text", (c) => c.notNull())
+            .addColumn("updated_by", "text", (c) => c.notNull())
+            .execute();
+        }
+        await db.schema
+          .createTable("flag_revisions")
+          .addColumn("environment", "text", (c) => c.primaryKey())
+          /** Grows whenever what this environment's SDKs receive changes. */
+          .addColumn("revision", "integer", (c) => c.notNull())
+          /** sha256 of the environment's flag set, to tell whether it changed. */
+          .addColumn("digest", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("flag_schedules")
+          .addColumn("id", serial, (c) =>
+            dialect === "sqlite" ? c.primaryKey().autoIncrement() : c.primaryKey(),
+          )
+          .addColumn("flag_key", "text", (c) => c.notNull())
+          .addColumn("environment", "text", (c) => c.notNull())
+          .addColumn("at", "text", (c) => c.notNull())
+          /** What to set in the flag's environment, as JSON. */
+          .addColumn("change", "text", (c) => c.notNull())
+          /** pending | applied | failed | cancelled */
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("reason", "text")
+          .addColumn("created_by", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("done_at", "text")
+          .addColumn("done_by", "text")
+          /** Why it failed, or who cancelled it and why. */
+          .addColumn("outcome", "text")
+          .execute();
+        await db.schema
+          .createIndex("flag_schedules_status")
+          .on("flag_schedules")
+          .columns(["status", "at"])
+          .execute();
+        await db.schema
+          .createTable("flag_usage")
+          .addColumn("flag_key", "text", (c) => c.notNull())
+          .addColumn("environment", "text", (c) => c.notNull())
+          .addColumn("variant", "text", (c) => c.notNull())
+          .addColumn("count", "bigint", (c) => c.notNull())
+          .addColumn("first_at", "text", (c) => c.notNull())
+          .addColumn("last_at", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("flag_usage_pk", ["flag_key", "environment", "variant"])
+          .execute();
+      },
+    },
   };
 }
 

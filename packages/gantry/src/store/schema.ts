@@ -13,6 +13,63 @@ export interface Database {
   freezes: FreezesTable;
   experiments: ExperimentsTable;
   experiment_runs: ExperimentRunsTable;
+  flags: FlagsTable;
+  flag_segments: FlagPartsTable;
+  flag_plans: FlagPartsTable;
+  flag_revisions: FlagRevisionsTable;
+  flag_schedules: FlagSchedulesTable;
+  flag_usage: FlagUsageTable;
+}
+
+export interface FlagsTable {
+  key: string;
+  /** The flag in the evaluator's format as JSON. */
+  definition: string;
+  version: number;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+/** Segments and plans: a key and the definition in the evaluator's format. */
+export interface FlagPartsTable {
+  key: string;
+  definition: string;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface FlagRevisionsTable {
+  environment: string;
+  revision: number;
+  digest: string;
+  updated_at: string;
+}
+
+export interface FlagSchedulesTable {
+  id: Generated<number>;
+  flag_key: string;
+  environment: string;
+  at: string;
+  change: string;
+  /** pending | applied | failed | cancelled */
+  status: string;
+  reason: string | null;
+  created_by: string;
+  created_at: string;
+  done_at: string | null;
+  done_by: string | null;
+  outcome: string | null;
+}
+
+export interface FlagUsageTable {
+  flag_key: string;
+  environment: string;
+  variant: string;
+  count: number;
+  first_at: string;
+  last_at: string;
 }
 
 export interface ExperimentsTable {
@@ -139,6 +196,8 @@ export interface TokensTable {
   hash: string;
   created_at: string;
   last_used_at: string | null;
+  /** The flag environment an sdk token reads (SDK sync, OFREP); null for other tokens. */
+  environment: Generated<string | null>;
 }
 
 export interface MetaTable {

@@ -94,15 +94,37 @@ export function adminRoutes(ctx: ApiContext): RouteDef[] {
       permission: "admin",
       tag: "tokens",
       summary: "Create a token; the secret is in this response only",
-      body: z.object({ name: z.string().min(1).max(100), role: z.enum(roles) }).strict(),
+      body: z
+        .object({
+          name: z.string().min(1).max(100),
+          role: z.enum(roles),
+          environment: z
+            .string()
+            .optional()
+            .describe("sdk tokens: the flag environment the token reads (SDK sync, OFREP)"),
+        })
+        .strict(),
       status: 201,
       handler: async ({ body, principal }) => {
-        const created = await ctx.tokens.create(body.name, body.role);
+        if (body.environment !== undefined) {
+          if (body.role !== "sdk")
+            throw new GantryError(
+              "BAD_REQUEST",
+              `only sdk tokens are bound to a flag environment; drop environment or use role sdk (got role ${body.role})`,
+              { field: "environment" },
+            );
+          ctx.flags.service.environment(body.environment);
+        }
+        const created = await ctx.tokens.create(body.name, body.role, body.environment);
         await ctx.audit.record({
           actor: principal.name,
           action: "token.created",
           subject: `token/${created.tokenId}`,
-          data: { name: body.name, role: body.role },
+          data: {
+            name: body.name,
+            role: body.role,
+            ...(body.environment !== undefined && { environment: body.environment }),
+          },
         });
         return created;
       },

@@ -1,0 +1,133 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../store/index.ts";
+import type { UsageRow } from "./flag-lifecycle.ts";
+
+/** One reported count: a flag served a variant `count` times, the last at `lastAt`. */
+export interface ServedCount {
+  flagKey: string;
+  variant: string;
+  count: number;
+  lastAt: string;
+}
+
+const keyOf = (environment: string, flagKey: string, variant: string) =>
+  `${environment}\u0000${flagKey}\u0000${variant}`;
+
+/**
+ * What flags served: counts reported by SDKs and counted by the server's own evaluations.
+ * Server-side counts are kept in memory and written every few seconds, so evaluating never
+ * waits for the database.
+ */
+export class FlagUsage {
+  readonly #db: Kysely<Database>;
+  readonly #now: () => Date;
+  #pending = new Map<string, UsageRow>();
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> = Promise.resolve();
+
+  constructor(db: Kysely<Database>, now: () => Date) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  /** A server-side evaluation served this variant now (in memory until the next flush). */
+  served(environment: string, flagKey: string, variant: string): void {
+    const at = this.#now().toISOString();
+    this.#add(environment, { flagKey, variant, count: 1, lastAt: at });
+  }
+
+  /** Stores a batch of counts reported by an SDK. */
+  async record(environment: string, counts: readonly ServedCount[]): Promise<void> {
+    const now = this.#now().toISOString();
+    // A clock ahead of ours must not make a flag look evaluated in the future.
+    for (const c of counts) this.#add(environment, { ...c, lastAt: [c.lastAt, now].sort()[0]! });
+    await this.flush();
+  }
+
+  #add(environment: string, c: ServedCount): void {
+    const key = keyOf(environment, c.flagKey, c.variant);
+    const row = this.#pending.get(key);
+    if (!row) {
+      this.#pending.set(key, { environment, ...c, firstAt: c.lastAt });
+      return;
+    }
+    row.count += c.count;
+    if (c.lastAt > row.lastAt) row.lastAt = c.lastAt;
+    if (c.lastAt < row.firstAt) row.firstAt = c.lastAt;
+  }
+
+  /** Writes the counts gathered since the last flush, adding to the stored ones. */
+  flush(): Promise<void> {
+    const run = this.#flushing.then(() => this.#write());
+    this.#flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  async #write(): Promise<void> {
+    if (this.#pending.size === 0) return;
+    const rows = [...this.#pending.values()];
+    this.#pending = new Map();
+    try {
+      await this.#store(rows);
+    } catch (error) {
+      // Kept for the next flush rather than lost.
+      for (const r of rows) this.#add(r.environment, r);
+      throw error;
+    }
+  }
+
+  async #store(rows: UsageRow[]): Promise<void> {
+    await this.#db.transaction().execute(async (tx) => {
+      for (const r of rows) {
+        const old = await tx
+          .selectFrom("flag_usage")
+          .selectAll()
+          .where("flag_key", "=", r.flagKey)
+          .where("environment", "=", r.environment)
+          .where("variant", "=", r.variant)
+          .executeTakeFirst();
+        const merged = {
+          count: Number(old?.count ?? 0) + r.count,
+          first_at: old && old.first_at < r.firstAt ? old.first_at : r.firstAt,
+          last_at: old && old.last_at > r.lastAt ? old.last_at : r.lastAt,
+        };
+        await tx
+          .insertInto("flag_usage")
+          .values({ flag_key: r.flagKey, environment: r.environment, variant: r.variant, ...merged })
+          .onConflict((c) => c.columns(["flag_key", "environment", "variant"]).doUpdateSet(merged))
+          .execute();
+      }
+    });
+  }
+
+  /** Every stored count, after writing what is pending; of one flag when given. */
+  async rows(flagKey?: string): Promise<UsageRow[]> {
+    await this.flush();
+    let q = this.#db.selectFrom("flag_usage").selectAll();
+    if (flagKey !== undefined) q = q.where("flag_key", "=", flagKey);
+    const rows = await q.orderBy("flag_key").orderBy("environment").orderBy("variant").execute();
+    return rows.map((r) => ({
+      flagKey: r.flag_key,
+      environment: r.environment,
+      variant: r.variant,
+      count: Number(r.count),
+      firstAt: r.first_at,
+      lastAt: r.last_at,
+    }));
+  }
+
+  /** Forgets the counts of a deleted flag. */
+  async forget(flagKey: string): Promise<void> {
+    await this.#db.deleteFrom("flag_usage").where("flag_key", "=", flagKey).execute();
+  }
+
+  start(intervalMs = 5000): void {
+    this.#timer = setInterval(() => void this.flush().catch(() => undefined), intervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.flush();
+  }
+}

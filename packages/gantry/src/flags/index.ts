@@ -1,0 +1,77 @@
+import type { Kysely } from "kysely";
+import type { Logger } from "pino";
+import type { AuditLog } from "../audit/index.ts";
+import type { Database } from "../store/index.ts";
+import type { FlagEnvironment } from "./flag-model.ts";
+import { FlagService } from "./flag-service.ts";
+import { FlagStore } from "./flag-store.ts";
+import { FlagStreams } from "./flag-streams.ts";
+import { FlagUsage } from "./flag-usage.ts";
+
+export { environmentFor, matchesEtag } from "./flag-access.ts";
+export { type ItemChange, itemChanges } from "./flag-changes.ts";
+export { describeChange, diffValues, type FieldChange } from "./flag-diff.ts";
+export {
+  applyDocument,
+  type CandidateSet,
+  createFlag,
+  type FlagDocument,
+  killFlag,
+  patchEnvironment,
+  putPart,
+  removeFlag,
+  removePart,
+  replaceFlag,
+  requireEnvironment,
+  requireFlag,
+  setEnvironment,
+} from "./flag-edits.ts";
+export {
+  type FlagLifecycle,
+  lifecycleOf,
+  type StaleFlag,
+  staleFlags,
+  type UsageRow,
+} from "./flag-lifecycle.ts";
+export type { FlagEnvironment, FlagMeta, FlagState } from "./flag-model.ts";
+export { type ChangeBy, type ChangeResult, FlagService, type FlagSnapshot } from "./flag-service.ts";
+export { FlagStreams } from "./flag-streams.ts";
+export { FlagUsage, type ServedCount } from "./flag-usage.ts";
+
+/** The flags feature as main.ts wires it: the service, what flags served, and the SSE streams. */
+export interface Flags {
+  service: FlagService;
+  usage: FlagUsage;
+  streams: FlagStreams;
+  /** Ends the streams and writes pending counts (Ctrl-C). */
+  close(): Promise<void>;
+}
+
+export async function openFlags(deps: {
+  db: Kysely<Database>;
+  audit: AuditLog;
+  environments: readonly FlagEnvironment[];
+  now: () => Date;
+  log: Logger;
+}): Promise<Flags> {
+  const usage = new FlagUsage(deps.db, deps.now);
+  const service = await FlagService.open({
+    store: new FlagStore(deps.db),
+    audit: deps.audit,
+    environments: deps.environments,
+    now: deps.now,
+    log: deps.log,
+    onServed: (environment, flagKey, variant) => usage.served(environment, flagKey, variant),
+  });
+  const streams = new FlagStreams(service);
+  usage.start();
+  return {
+    service,
+    usage,
+    streams,
+    async close() {
+      streams.close();
+      await usage.stop();
+    },
+  };
+}
