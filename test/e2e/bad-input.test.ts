@@ -55,7 +55,7 @@ describe("bad input gets a clear error and changes nothing", () => {
     const dir = mkdtempSync(join(tmpdir(), "bad-yaml-"));
     writeFileSync(
       join(dir, "gantry.yaml"),
-      "services:\n  web:\n    command: x\n    instances: two\n    strategy: { type: canary }\n",
+      "services:\n  web:\n    command: x\n    instances: two\n    strategy: { type: teleport }\n",
     );
     const result = spawnSync(
       gantryBin,

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pino, { type Logger } from "pino";
+import { routerSamples } from "./analysis/index.ts";
 import { apiRoutes, createApi } from "./api/index.ts";
 import { type AuditEvent, AuditLog } from "./audit/index.ts";
 import { TokenService } from "./auth/index.ts";
@@ -120,6 +121,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     audit,
     now,
     log,
+    samples: async (service) => routerSamples(await router.admin.metrics(), service),
   });
   const switchboard = new Switchboard({ catalog, audit, publish: () => traffic.publish(), now });
   const intake = new ReleaseIntake({ dataDir, catalog, audit, importRelease, now });

@@ -9,6 +9,7 @@ export {
   type VersionSample,
 } from "./judge.ts";
 export { normalUpperTail } from "./normal.ts";
+export { emptySample, routerSamples, sampleDelta } from "./router-samples.ts";
 export {
   type Comparison,
   compareDistributions,

@@ -6,6 +6,7 @@ import { experiments } from "./commands/experiments.ts";
 import { approve, freeze } from "./commands/freeze.ts";
 import { history } from "./commands/history.ts";
 import { logs } from "./commands/logs.ts";
+import { promote } from "./commands/promote.ts";
 import { rollback } from "./commands/rollback.ts";
 import { status } from "./commands/status.ts";
 import { breaker, lock, mode, unlock } from "./commands/switches.ts";
@@ -17,6 +18,7 @@ const commands: Command[] = [
   up,
   deploy,
   rollback,
+  promote,
   approve,
   status,
   history,

@@ -5,7 +5,9 @@ export { type GantryConfig, gantryConfig, type ServerSpec } from "./gantry-confi
 export { gantryConfigJsonSchema } from "./json-schema.ts";
 export { type ConfigOverrides, loadConfigFile, parseConfigText, resolveConfig } from "./load-config.ts";
 export {
+  type AnalysisSpec,
   type BreakerSpec,
+  type CanaryStep,
   envMap,
   type HealthCheckSpec,
   type ServiceSpec,

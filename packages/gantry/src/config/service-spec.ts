@@ -83,14 +83,83 @@ export const blueGreenStrategy = z
   })
   .strict();
 
+/** How a canary is judged against the stable version (docs/analysis.md). */
+export const analysisSpec = z
+  .object({
+    /** How often the judges look at the router's figures. */
+    interval: duration.default(1000),
+    /** False-alarm rate of a whole analysis, however often it looks. */
+    alpha: z.number().gt(0).max(0.2).default(0.01),
+    /** Requests each version needs before a verdict. */
+    minSamples: z.number().int().min(10).default(50),
+    errorRate: z
+      .object({
+        /** A canary fails only when it is worse than stable by more than this (absolute rate: 0.005 = half a point). */
+        minEffect: z.number().min(0).max(1).default(0.005),
+        /** A ceiling: fails above this error rate whatever stable does. */
+        max: z.number().gt(0).max(1).optional(),
+      })
+      .strict()
+      .default({ minEffect: 0.005 }),
+    latency: z
+      .object({
+        /** A canary fails only when P(a canary request is slower than a stable one) exceeds ½ by more than this. */
+        minEffect: z.number().min(0).max(0.5).default(0.1),
+        /** A ceiling on the canary's p99 (e.g. "300ms"). */
+        maxP99: duration.optional(),
+      })
+      .strict()
+      .default({ minEffect: 0.1 }),
+    /** What an analysis without enough traffic for a verdict does at its end. */
+    onInconclusive: z.enum(["fail", "continue"]).default("fail"),
+  })
+  .strict();
+export type AnalysisSpec = z.output<typeof analysisSpec>;
+
+export const canaryStep = z.union([
+  z.object({ setWeight: z.number().min(0).max(100) }).strict(),
+  /** Judge the canary against stable for this long; it fails as soon as the evidence is there. */
+  z.object({ analysis: duration }).strict(),
+  /** Wait this long, or until `gantry promote`. */
+  z.object({ pause: z.union([z.literal("promote"), duration]) }).strict(),
+]);
+export type CanaryStep = z.output<typeof canaryStep>;
+
+export const defaultCanarySteps: CanaryStep[] = [1, 5, 25, 50].flatMap((weight) => [
+  { setWeight: weight },
+  { analysis: 20_000 },
+]);
+
+export const canaryStrategy = z
+  .object({
+    type: z.literal("canary"),
+    /** Traffic share steps with analyses and pauses; after the last, the canary takes all traffic. */
+    steps: z.array(canaryStep).min(1).max(100).default(defaultCanarySteps),
+    analysis: analysisSpec.default(analysisSpec.parse({})),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    let weight = 0;
+    s.steps.forEach((step, i) => {
+      if ("setWeight" in step) weight = step.setWeight;
+      else if ("analysis" in step && weight === 0)
+        ctx.addIssue({
+          code: "custom",
+          path: ["steps", i, "analysis"],
+          message: "an analysis needs canary traffic to judge: put a setWeight above 0 before it",
+        });
+    });
+  });
+
 export const strategySpec = z.discriminatedUnion("type", [
   recreateStrategy,
   rollingStrategy,
   blueGreenStrategy,
+  canaryStrategy,
 ]);
 export type StrategySpec = z.output<typeof strategySpec>;
 export type StrategyType = StrategySpec["type"];
-export const strategyTypes = ["recreate", "rolling", "blue-green"] as const;
+export const strategyTypes = ["recreate", "rolling", "blue-green", "canary"] as const;
 
 export const maintenanceSpec = z
   .object({

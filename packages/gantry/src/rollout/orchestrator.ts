@@ -1,7 +1,17 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
+import {
+  defaultJudgeSettings,
+  emptySample,
+  type Judgement,
+  type JudgeSettings,
+  judge,
+  sampleDelta,
+  type VersionSample,
+} from "../analysis/index.ts";
 import type { AuditLog } from "../audit/index.ts";
 import type { Role } from "../auth/index.ts";
-import { type StrategySpec, type StrategyType, strategySpec } from "../config/index.ts";
+import { type AnalysisSpec, type StrategySpec, type StrategyType, strategySpec } from "../config/index.ts";
 import { GantryError } from "../errors/index.ts";
 import type { ReleasePolicy } from "../policy/index.ts";
 import type { ServiceCatalog } from "../services/index.ts";
@@ -21,6 +31,8 @@ export interface OrchestratorDeps {
   audit: AuditLog;
   now: () => Date;
   log: Logger;
+  /** What each version of a service has served so far (cumulative): the canary analysis' input. */
+  samples?: (service: string) => Promise<Map<string, VersionSample>>;
 }
 
 export interface DeployRequest {
@@ -198,6 +210,31 @@ export class RolloutOrchestrator {
     return rollout;
   }
 
+  /** Ends the pause or analysis a running canary is in, by hand; the next step follows. */
+  async promote(request: { service: string; actor: string; reason?: string | undefined }): Promise<Rollout> {
+    const service = await this.#d.catalog.get(request.service);
+    const [active] = await this.#d.rollouts.active(service.name);
+    const step = active?.status === "running" ? active.steps[active.step] : undefined;
+    if (!active || !step || (step.kind !== "pause" && step.kind !== "analysis")) {
+      throw new GantryError(
+        "CONFLICT",
+        active
+          ? `rollout ${active.id} of ${service.name} is at "${step?.description ?? active.status}", not at a pause or an analysis; nothing to promote`
+          : `${service.name} has no rollout running; nothing to promote`,
+        { field: "service" },
+      );
+    }
+    await this.#d.rollouts.update(active.id, { promotedStep: active.step });
+    await this.#audit(
+      active,
+      "rollout.promoted",
+      { step: active.step, description: step.description },
+      request.actor,
+      request.reason,
+    );
+    return this.#d.rollouts.get(active.id);
+  }
+
   /** Picks up rollouts that were running when the control plane stopped. */
   async resume(): Promise<void> {
     for (const rollout of await this.#d.rollouts.active()) {
@@ -310,11 +347,11 @@ export class RolloutOrchestrator {
       const step = rollout.steps[index]!;
       await this.#d.rollouts.update(rollout.id, { step: index });
       await this.#audit(rollout, "rollout.step", { step: index, description: step.description }, "gantry");
-      await this.#execute(rollout, step, signal);
+      await this.#execute(rollout, index, step, signal);
     }
   }
 
-  async #execute(rollout: Rollout, step: Step, signal: AbortSignal): Promise<void> {
+  async #execute(rollout: Rollout, index: number, step: Step, signal: AbortSignal): Promise<void> {
     switch (step.kind) {
       case "converge":
         return this.#d.converger.converge(rollout.service, step.target, signal);
@@ -332,6 +369,76 @@ export class RolloutOrchestrator {
         await this.#d.catalog.saveState({ ...state, idle: { version: step.version, until } });
         return;
       }
+      case "analysis":
+        return this.#analyse(rollout, index, step, signal);
+      case "pause":
+        return this.#pause(rollout, index, step.forMs, signal);
+    }
+  }
+
+  /**
+   * Judges the canary against the baseline on what each served since the step began, every
+   * interval: a failing verdict aborts at once (the rollout then returns all traffic to the
+   * baseline); at the end, a pass goes on and an inconclusive verdict does what the settings
+   * say. Every verdict is stored on the rollout with its numbers.
+   */
+  async #analyse(
+    rollout: Rollout,
+    index: number,
+    step: Extract<Step, { kind: "analysis" }>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const read = this.#d.samples;
+    if (!read) throw new DeployFailure("analysis needs the router's metrics, and none are available");
+    const startedAt = this.#d.now();
+    const start = await read(rollout.service);
+    const settings = judgeSettings(step.settings);
+    const ends = startedAt.getTime() + step.forMs;
+    let judgement: Judgement | undefined;
+    for (;;) {
+      await pause(Math.min(step.settings.interval, Math.max(0, ends - this.#d.now().getTime())), signal);
+      const now = await read(rollout.service);
+      const side = (version: string) => {
+        const later = now.get(version);
+        if (!later) return emptySample([...(now.values().next().value?.latency.bounds ?? [])]);
+        return sampleDelta(later, start.get(version));
+      };
+      judgement = judge(side(step.baseline), side(step.candidate), settings);
+      await this.#d.rollouts.update(rollout.id, {
+        analysis: {
+          step: index,
+          verdict: judgement.verdict,
+          checks: judgement.checks,
+          startedAt: startedAt.toISOString(),
+          at: this.#d.now().toISOString(),
+        },
+      });
+      if (judgement.verdict === "fail") {
+        const failed = judgement.checks.filter((c) => c.verdict === "fail").map((c) => c.summary);
+        throw new DeployFailure(`analysis failed: ${failed.join("; ")}`);
+      }
+      if ((await this.#d.rollouts.get(rollout.id)).promotedStep === index) return;
+      if (this.#d.now().getTime() >= ends) break;
+    }
+    await this.#audit(
+      rollout,
+      "rollout.analysis",
+      { step: index, verdict: judgement.verdict, checks: judgement.checks.map((c) => c.summary) },
+      "gantry",
+    );
+    if (judgement.verdict === "inconclusive" && step.settings.onInconclusive === "fail") {
+      throw new DeployFailure(
+        `analysis inconclusive: fewer than ${settings.minSamples} requests on a side (${judgement.checks[0]!.summary}); send more traffic, lengthen the analysis, or set analysis.onInconclusive: continue`,
+      );
+    }
+  }
+
+  /** Waits out a pause, or until `gantry promote` when it has no end. */
+  async #pause(rollout: Rollout, index: number, forMs: number | null, signal: AbortSignal): Promise<void> {
+    const ends = forMs === null ? Number.POSITIVE_INFINITY : this.#d.now().getTime() + forMs;
+    while (this.#d.now().getTime() < ends) {
+      if ((await this.#d.rollouts.get(rollout.id)).promotedStep === index) return;
+      await pause(Math.min(250, ends - this.#d.now().getTime()), signal);
     }
   }
 
@@ -418,6 +525,32 @@ export class RolloutOrchestrator {
       },
     });
   }
+}
+
+/** Sleeps, unless the rollout is aborted meanwhile. */
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch {
+    throw new RolloutAborted(String(signal.reason));
+  }
+}
+
+function judgeSettings(spec: AnalysisSpec): JudgeSettings {
+  return {
+    alpha: spec.alpha,
+    minSamples: spec.minSamples,
+    errorRate: {
+      minEffect: spec.errorRate.minEffect,
+      tau: defaultJudgeSettings.errorRate.tau,
+      ...(spec.errorRate.max !== undefined && { max: spec.errorRate.max }),
+    },
+    latency: {
+      minEffect: spec.latency.minEffect,
+      tau: defaultJudgeSettings.latency.tau,
+      ...(spec.latency.maxP99 !== undefined && { maxP99Ms: spec.latency.maxP99 }),
+    },
+  };
 }
 
 function resolveStrategy(

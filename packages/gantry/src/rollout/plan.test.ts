@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { planBlueGreen, planRecreate, planRolling, planRollout, type Step, type Target } from "./plan.ts";
+import { strategySpec } from "../config/index.ts";
+import {
+  planBlueGreen,
+  planRecreate,
+  planRolling,
+  planRollout,
+  restoreTarget,
+  type Step,
+  type Target,
+} from "./plan.ts";
 
 const targets = (steps: Step[]): Target[] => steps.flatMap((s) => (s.kind === "converge" ? [s.target] : []));
 
@@ -118,5 +127,83 @@ describe("blue-green plan", () => {
     expect(first!.instances).toEqual({ v1: 2, v2: 2 });
     expect(first!.traffic).toEqual([{ version: "v1", weight: 100 }]);
     expect(switched!.traffic).toEqual([{ version: "v2", weight: 100 }]);
+  });
+});
+
+describe("canary plan", () => {
+  const strategy = strategySpec.parse({
+    type: "canary",
+    steps: [{ setWeight: 5 }, { analysis: "30s" }, { pause: "promote" }, { setWeight: 50 }, { pause: "1m" }],
+  });
+  const plan = () => planRollout({ from: "v1", to: "v2", count: 3, strategy });
+
+  it("starts the canary beside stable without traffic, then follows its steps, then takes all traffic and stops stable", () => {
+    expect(plan().map((s) => s.description)).toEqual([
+      "start 3 × v2 beside v1, without traffic",
+      "send 5% of traffic to v2",
+      "judge v2 at 5% against v1 for 30s",
+      "wait for `gantry promote`",
+      "send 50% of traffic to v2",
+      "pause for 60s",
+      "send all traffic to v2",
+      "stop v1",
+    ]);
+    expect(targets(plan()).map((t) => t.traffic)).toEqual([
+      [{ version: "v1", weight: 100 }],
+      [
+        { version: "v1", weight: 95 },
+        { version: "v2", weight: 5 },
+      ],
+      [
+        { version: "v1", weight: 50 },
+        { version: "v2", weight: 50 },
+      ],
+      [{ version: "v2", weight: 100 }],
+      [{ version: "v2", weight: 100 }],
+    ]);
+  });
+
+  it("keeps stable's instances running until the canary has all traffic, so an abort is one switch", () => {
+    const converges = targets(plan());
+    for (const t of converges.slice(0, -1)) expect(t.instances).toEqual({ v1: 3, v2: 3 });
+    expect(converges.at(-1)!.instances).toEqual({ v2: 3 });
+    expect(restoreTarget("v1", 3).traffic).toEqual([{ version: "v1", weight: 100 }]);
+  });
+
+  it("judges with the strategy's analysis settings and pauses for promote without an end", () => {
+    const analysis = plan().find((s) => s.kind === "analysis")!;
+    expect(analysis).toMatchObject({ baseline: "v1", candidate: "v2", forMs: 30_000 });
+    expect(analysis.kind === "analysis" && analysis.settings).toMatchObject({ alpha: 0.01, minSamples: 50 });
+    expect(plan().filter((s) => s.kind === "pause")).toMatchObject([{ forMs: null }, { forMs: 60_000 }]);
+  });
+
+  it("defaults to 1 → 5 → 25 → 50%, each judged, and a first deploy simply starts", () => {
+    const defaults = planRollout({
+      from: "v1",
+      to: "v2",
+      count: 1,
+      strategy: strategySpec.parse({ type: "canary" }),
+    });
+    expect(defaults.filter((s) => s.kind === "analysis").map((s) => s.description)).toEqual([
+      "judge v2 at 1% against v1 for 20s",
+      "judge v2 at 5% against v1 for 20s",
+      "judge v2 at 25% against v1 for 20s",
+      "judge v2 at 50% against v1 for 20s",
+    ]);
+    expect(planRollout({ from: null, to: "v1", count: 2, strategy }).map((s) => s.description)).toEqual([
+      "start 2 × v1",
+    ]);
+  });
+
+  it("refuses an analysis before any canary traffic, naming the step", () => {
+    const result = strategySpec.safeParse({
+      type: "canary",
+      steps: [{ analysis: "10s" }, { setWeight: 10 }],
+    });
+    expect(result.success).toBe(false);
+    expect(result.error!.issues[0]).toMatchObject({
+      path: ["steps", 0, "analysis"],
+      message: "an analysis needs canary traffic to judge: put a setWeight above 0 before it",
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { SmokeCheckSpec, StrategySpec } from "../config/index.ts";
+import type { AnalysisSpec, CanaryStep, SmokeCheckSpec, StrategySpec } from "../config/index.ts";
 import type { ServiceMode } from "../router/policy.ts";
 
 import type { TrafficShare } from "../services/index.ts";
@@ -20,7 +20,17 @@ export interface Target {
 export type Step =
   | { kind: "converge"; description: string; target: Target }
   | { kind: "smoke"; description: string; version: string; checks: SmokeCheckSpec[] }
-  | { kind: "keep-idle"; description: string; version: string; forMs: number };
+  | { kind: "keep-idle"; description: string; version: string; forMs: number }
+  | {
+      kind: "analysis";
+      description: string;
+      baseline: string;
+      candidate: string;
+      forMs: number;
+      settings: AnalysisSpec;
+    }
+  /** Waits `forMs`, or until `gantry promote` when forMs is null. */
+  | { kind: "pause"; description: string; forMs: number | null };
 
 export interface PlanInput {
   /** The version live now; null on a service's first deploy. */
@@ -38,6 +48,8 @@ export function planRollout(input: PlanInput): Step[] {
       return withMode(planRolling(input, input.strategy.maxSurge, input.strategy.maxUnavailable), input);
     case "blue-green":
       return withMode(planBlueGreen(input, input.strategy.smoke, input.strategy.idleFor), input);
+    case "canary":
+      return planCanary(input, input.strategy.steps, input.strategy.analysis);
   }
 }
 
@@ -46,7 +58,8 @@ export function planRollout(input: PlanInput): Step[] {
  * the mode comes on before the first change and goes off with the last switch.
  */
 function withMode(steps: Step[], { from, count, strategy }: PlanInput): Step[] {
-  const during = strategy.type === "recreate" ? "maintenance" : strategy.during;
+  const during =
+    strategy.type === "recreate" ? "maintenance" : strategy.type === "canary" ? "normal" : strategy.during;
   if (during === "normal") return steps;
   const last = steps.findLastIndex((s) => s.kind === "converge");
   const moded = steps.map((s, i) =>
@@ -157,6 +170,68 @@ export function planBlueGreen(
     });
   }
   return steps;
+}
+
+/**
+ * The canary starts beside the stable version with as many instances, then takes the
+ * traffic shares its steps set, judged against stable by each analysis, and finally all
+ * traffic; stable stops last. A failed analysis aborts the rollout, which returns all
+ * traffic to stable in one switch (its instances never stopped).
+ */
+export function planCanary(
+  { from, to, count }: PlanInput,
+  canarySteps: CanaryStep[],
+  analysis: AnalysisSpec,
+): Step[] {
+  if (from === null || from === to) {
+    return [
+      converge(`start ${count} × ${to}`, { instances: { [to]: count }, traffic: all(to), mode: "normal" }),
+    ];
+  }
+  const both = (toWeight: number): Target => ({
+    instances: { [from]: count, [to]: count },
+    traffic:
+      toWeight <= 0
+        ? all(from)
+        : toWeight >= 100
+          ? all(to)
+          : [
+              { version: from, weight: 100 - toWeight },
+              { version: to, weight: toWeight },
+            ],
+    mode: "normal",
+  });
+  const steps: Step[] = [converge(`start ${count} × ${to} beside ${from}, without traffic`, both(0))];
+  let weight = 0;
+  for (const step of canarySteps) {
+    if ("setWeight" in step) {
+      weight = step.setWeight;
+      steps.push(converge(`send ${weight}% of traffic to ${to}`, both(weight)));
+    } else if ("analysis" in step) {
+      steps.push({
+        kind: "analysis",
+        description: `judge ${to} at ${weight}% against ${from} for ${seconds(step.analysis)}`,
+        baseline: from,
+        candidate: to,
+        forMs: step.analysis,
+        settings: analysis,
+      });
+    } else {
+      steps.push({
+        kind: "pause",
+        description:
+          step.pause === "promote" ? `wait for \`gantry promote\`` : `pause for ${seconds(step.pause)}`,
+        forMs: step.pause === "promote" ? null : step.pause,
+      });
+    }
+  }
+  steps.push(converge(`send all traffic to ${to}`, both(100)));
+  steps.push(converge(`stop ${from}`, { instances: { [to]: count }, traffic: all(to), mode: "normal" }));
+  return steps;
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 /** Where a failed or aborted rollout returns: the previous version with all traffic. */

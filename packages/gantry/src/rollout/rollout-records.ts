@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from "kysely";
+import type { CheckResult, Verdict } from "../analysis/index.ts";
 import type { Database } from "../store/index.ts";
 import type { Step } from "./plan.ts";
 
@@ -17,6 +18,17 @@ export interface RolloutFailure {
   logs?: Record<string, string>;
 }
 
+/** The latest look of a canary analysis, with the numbers behind it. */
+export interface AnalysisRecord {
+  /** The rollout step (index) the analysis belongs to. */
+  step: number;
+  verdict: Verdict;
+  checks: CheckResult[];
+  /** When the analysis started and when this verdict was reached. */
+  startedAt: string;
+  at: string;
+}
+
 export interface Rollout {
   id: number;
   service: string;
@@ -31,6 +43,10 @@ export interface Rollout {
   abortRequested: boolean;
   /** Set when the service needs a second person's approval: who approved, when. */
   approval: { approvedBy: string | null; at: string | null } | null;
+  /** The latest canary analysis verdict; null before any. */
+  analysis: AnalysisRecord | null;
+  /** The step at which `gantry promote` was given. */
+  promotedStep: number | null;
   actor: string;
   reason: string | null;
   createdAt: string;
@@ -67,6 +83,8 @@ export class RolloutRecords {
         failure: null,
         abort_requested: 0,
         approval: input.approval ? JSON.stringify(input.approval) : null,
+        analysis: null,
+        promoted_step: null,
         actor: input.actor,
         reason: input.reason,
         created_at: now,
@@ -127,7 +145,12 @@ export class RolloutRecords {
 
   async update(
     id: number,
-    change: Partial<Pick<Rollout, "step" | "status" | "failure" | "abortRequested" | "approval">>,
+    change: Partial<
+      Pick<
+        Rollout,
+        "step" | "status" | "failure" | "abortRequested" | "approval" | "analysis" | "promotedStep"
+      >
+    >,
   ): Promise<void> {
     const now = this.#now().toISOString();
     const finished = change.status !== undefined && finishedStatuses.includes(change.status);
@@ -143,6 +166,10 @@ export class RolloutRecords {
         ...(change.approval !== undefined && {
           approval: change.approval ? JSON.stringify(change.approval) : null,
         }),
+        ...(change.analysis !== undefined && {
+          analysis: change.analysis ? JSON.stringify(change.analysis) : null,
+        }),
+        ...(change.promotedStep !== undefined && { promoted_step: change.promotedStep }),
         ...(finished && { finished_at: now }),
         updated_at: now,
       })
@@ -165,6 +192,8 @@ function toRollout(row: Selectable<Database["rollouts"]>): Rollout {
     failure: row.failure ? JSON.parse(row.failure) : null,
     abortRequested: row.abort_requested === 1,
     approval: row.approval ? JSON.parse(row.approval) : null,
+    analysis: row.analysis ? JSON.parse(row.analysis) : null,
+    promotedStep: row.promoted_step,
     actor: row.actor,
     reason: row.reason,
     createdAt: row.created_at,

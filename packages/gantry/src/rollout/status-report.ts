@@ -3,7 +3,7 @@ import type { ServiceCatalog, ServiceState } from "../services/index.ts";
 import { effectiveMode } from "./build-policy.ts";
 import type { InstanceRecords } from "./instance-records.ts";
 import type { HealthStatus, HealthWatcher } from "./ports.ts";
-import type { Rollout, RolloutRecords } from "./rollout-records.ts";
+import type { AnalysisRecord, Rollout, RolloutRecords } from "./rollout-records.ts";
 
 export interface InstanceReport {
   id: string;
@@ -28,6 +28,8 @@ export interface RolloutSummary {
   actor: string;
   reason: string | null;
   failure: string | null;
+  /** The latest canary analysis verdict with its numbers; null when there was none. */
+  analysis: AnalysisRecord | null;
   createdAt: string;
   finishedAt: string | null;
 }
@@ -115,6 +117,7 @@ export function summarizeRollout(r: Rollout): RolloutSummary {
     actor: r.actor,
     reason: r.reason,
     failure: r.failure?.reason ?? null,
+    analysis: r.analysis,
     createdAt: r.createdAt,
     finishedAt: r.finishedAt,
   };

@@ -242,6 +242,12 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0006_rollout_analysis": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("rollouts").addColumn("analysis", "text").execute();
+        await db.schema.alterTable("rollouts").addColumn("promoted_step", "integer").execute();
+      },
+    },
   };
 }
 

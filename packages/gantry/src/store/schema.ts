@@ -144,6 +144,10 @@ export interface RolloutsTable {
   abort_requested: number;
   /** Approval as JSON {required, by, at}; null when the service needs none. */
   approval: string | null;
+  /** The latest verdict of a canary analysis as JSON (AnalysisRecord); null before any. */
+  analysis: string | null;
+  /** The step index at which `gantry promote` was given; null when it was not. */
+  promoted_step: number | null;
   actor: string;
   reason: string | null;
   created_at: string;

@@ -158,6 +158,24 @@ export function serviceRoutes(ctx: ApiContext): RouteDef[] {
       },
     }),
     route({
+      method: "POST",
+      url: "/api/v1/services/:service/promote",
+      permission: "deploy",
+      tag: "rollouts",
+      summary: "End the pause or analysis the running canary is in; the next step follows",
+      params: serviceParams,
+      body: z.object({ reason: z.string().max(2000).optional() }).strict(),
+      status: 202,
+      handler: async ({ params, body, principal }) => {
+        const rollout = await ctx.orchestrator.promote({
+          service: params.service,
+          actor: principal.name,
+          reason: body.reason,
+        });
+        return { rollout: summarizeRollout(rollout) };
+      },
+    }),
+    route({
       method: "GET",
       url: "/api/v1/services/:service/rollouts",
       permission: "read",

@@ -66,6 +66,10 @@ function renderService(s: ServiceReport): string {
       `  ${s.rollout ? "rollout" : "last rollout"} ${r.id} (${r.kind}, ${r.strategy}) ${r.from ?? "-"} → ${r.to}: ${r.status}, ${state}`,
     );
     if (r.failure) lines.push(`  reason: ${r.failure}`);
+    if (r.analysis) {
+      lines.push(`  analysis (step ${r.analysis.step + 1}, ${r.analysis.at}): ${r.analysis.verdict}`);
+      for (const check of r.analysis.checks) lines.push(`    ${check.verdict.padEnd(12)} ${check.summary}`);
+    }
   }
   if (s.instances.length > 0) {
     const rows = s.instances.map((i) => [i.id, i.version, i.port, i.state, i.health, i.pid, i.restarts]);
