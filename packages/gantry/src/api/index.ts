@@ -4,6 +4,7 @@ import { adminRoutes } from "./routes/admin-routes.ts";
 import { experimentRoutes } from "./routes/experiment-routes.ts";
 import { flagRoutes } from "./routes/flag-routes.ts";
 import { flagSdkRoutes } from "./routes/flag-sdk-routes.ts";
+import { flagSetRoutes } from "./routes/flag-set-routes.ts";
 import { policyRoutes } from "./routes/policy-routes.ts";
 import { serviceRoutes } from "./routes/service-routes.ts";
 
@@ -19,6 +20,7 @@ export function apiRoutes(ctx: ApiContext): RouteDef[] {
     ...policyRoutes(ctx),
     ...experimentRoutes(ctx),
     ...flagRoutes(ctx),
+    ...flagSetRoutes(ctx),
     ...flagSdkRoutes(ctx),
     ...adminRoutes(ctx),
   ];

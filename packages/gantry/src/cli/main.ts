@@ -1,8 +1,10 @@
 import { isGantryError } from "../errors/index.ts";
 import { type Command, parse } from "./command.ts";
+import { apply } from "./commands/apply.ts";
 import { audit } from "./commands/audit.ts";
 import { deploy } from "./commands/deploy.ts";
 import { experiments } from "./commands/experiments.ts";
+import { flags } from "./commands/flags.ts";
 import { approve, freeze } from "./commands/freeze.ts";
 import { history } from "./commands/history.ts";
 import { logs } from "./commands/logs.ts";
@@ -30,6 +32,8 @@ const commands: Command[] = [
   unlock,
   freeze,
   experiments,
+  flags,
+  apply,
   tokens,
 ];
 

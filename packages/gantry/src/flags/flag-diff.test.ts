@@ -24,6 +24,23 @@ describe("diffValues", () => {
     expect(diffValues({ rules: [1, 2] }, { rules: [1] })).toEqual([{ path: "rules[1]", before: 2 }]);
   });
 
+  it("reports a rule inserted at the top as one addition, not as every rule changed", () => {
+    const r = (v: string) => ({ clauses: [{ attribute: "c", operator: "in", values: [v] }], variant: v });
+    expect(diffValues([r("a"), r("b")], [r("new"), r("a"), r("b")], "rules")).toEqual([
+      { path: "rules[0]", after: r("new") },
+    ]);
+    expect(diffValues([r("a"), r("b"), r("c")], [r("a"), r("c")], "rules")).toEqual([
+      { path: "rules[1]", before: r("b") },
+    ]);
+  });
+
+  it("reports swapped elements as a move: one removed, one added", () => {
+    expect(diffValues(["x", "y"], ["y", "x"], "rules")).toEqual([
+      { path: "rules[0]", before: "x" },
+      { path: "rules[1]", after: "x" },
+    ]);
+  });
+
   it("reports a change of kind as the whole value", () => {
     expect(diffValues({ v: { x: 1 } }, { v: [1] })).toEqual([{ path: "v", before: { x: 1 }, after: [1] }]);
     expect(diffValues(1, 2)).toEqual([{ path: "(root)", before: 1, after: 2 }]);

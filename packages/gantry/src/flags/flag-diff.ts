@@ -11,8 +11,9 @@ export interface FieldChange {
 }
 
 /**
- * The fields that differ between two JSON values, deepest first reached: objects key by key,
- * arrays element by element (extra elements are added or removed ones). Equal values give [].
+ * The fields that differ between two JSON values: objects key by key; arrays of the same
+ * length edited in place element by element, otherwise as elements removed and added.
+ * Equal values give [].
  */
 export function diffValues(before: unknown, after: unknown, path = ""): FieldChange[] {
   if (stableJson(before) === stableJson(after)) return [];
@@ -26,16 +27,53 @@ export function diffValues(before: unknown, after: unknown, path = ""): FieldCha
     });
   }
   if (Array.isArray(before) && Array.isArray(after)) {
-    const changes: FieldChange[] = [];
-    for (let i = 0; i < Math.max(before.length, after.length); i++) {
-      const at = `${path}[${i}]`;
-      if (i >= after.length) changes.push({ path: at, before: before[i] });
-      else if (i >= before.length) changes.push({ path: at, after: after[i] });
-      else changes.push(...diffValues(before[i], after[i], at));
+    if (before.length === after.length && !samePermuted(before, after)) {
+      // Same places, edited in place (a rule's variant changed): field by field.
+      return before.flatMap((b, i) => diffValues(b, after[i], `${path}[${i}]`));
     }
-    return changes;
+    return insertionsAndRemovals(before, after, path);
   }
   return [{ path: path || "(root)", before, after }];
+}
+
+function samePermuted(a: unknown[], b: unknown[]): boolean {
+  const sorted = (xs: unknown[]) =>
+    xs
+      .map((x) => stableJson(x))
+      .sort()
+      .join("\u0000");
+  return sorted(a) === sorted(b);
+}
+
+/**
+ * Elements added, removed or moved (a rule inserted at the top, two rules swapped): the
+ * longest run kept in order stays unmentioned, the rest is reported as removed (index in
+ * before) or added (index in after).
+ */
+function insertionsAndRemovals(before: unknown[], after: unknown[], path: string): FieldChange[] {
+  const a = before.map((x) => stableJson(x));
+  const b = after.map((x) => stableJson(x));
+  const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  for (let i = a.length - 1; i >= 0; i--)
+    for (let j = b.length - 1; j >= 0; j--)
+      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  const removed: FieldChange[] = [];
+  const added: FieldChange[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && a[i] === b[j]) {
+      i++;
+      j++;
+    } else if (j >= b.length || (i < a.length && lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      removed.push({ path: `${path}[${i}]`, before: before[i] });
+      i++;
+    } else {
+      added.push({ path: `${path}[${j}]`, after: after[j] });
+      j++;
+    }
+  }
+  return [...removed, ...added];
 }
 
 /** One line a change, for terminals: `environments.production.enabled: false → true`. */

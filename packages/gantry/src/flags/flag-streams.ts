@@ -2,43 +2,49 @@ import type { ServerResponse } from "node:http";
 import type { FlagService, FlagSnapshot } from "./flag-service.ts";
 
 export interface FlagStreamOptions {
-  /** A `: keepalive` comment this often (default 15 s). */
+  /** A `: keepalive` comment this often (default 15 s); stalled clients are looked for as often. */
   keepaliveMs?: number;
-  /**
-   * A client with more than this many bytes still unsent when the next event comes is
-   * too slow: it is dropped (and reconnects), so one slow reader never holds memory or
-   * the others back. Default 1 MiB.
-   */
-  maxPendingBytes?: number;
+  /** A client that has taken nothing of what was sent for this long is dropped (default 30 s). */
+  stallMs?: number;
 }
 
 interface Client {
   environment: string;
   response: ServerResponse;
+  /** The newest snapshot not yet written because the previous event is still being sent. */
+  waiting: FlagSnapshot | undefined;
+  /** Since when the client has had unsent bytes; undefined while it keeps up. */
+  stalledSince: number | undefined;
 }
 
 /**
- * Server-sent events of flag set changes (GET /api/v1/sdk/flags/stream): every client of an
- * environment gets each new revision as one `flags` event, written without waiting for any
- * client; slow ones are dropped. `close` ends every stream, so shutting down is prompt.
+ * Server-sent events of flag set changes (GET /api/v1/sdk/flags/stream). Every client of an
+ * environment gets each new revision as a `flags` event, written without waiting for any
+ * client. Each event carries the whole flag set, so a client still taking the previous one
+ * gets only the newest once it has (at most one event is buffered per client, however fast
+ * flags change), and a client that takes nothing for `stallMs` is dropped; it reconnects.
+ * `close` ends every stream, so shutting down is prompt.
  */
 export class FlagStreams {
   readonly #flags: FlagService;
-  readonly #maxPending: number;
+  readonly #stallMs: number;
   readonly #clients = new Set<Client>();
   readonly #unsubscribe: (() => void)[] = [];
   readonly #keepalive: NodeJS.Timeout;
+  readonly #stallCheck: NodeJS.Timeout;
   #closed = false;
 
   constructor(flags: FlagService, options: FlagStreamOptions = {}) {
     this.#flags = flags;
-    this.#maxPending = options.maxPendingBytes ?? 1024 * 1024;
+    this.#stallMs = options.stallMs ?? 30_000;
     for (const e of flags.environments) {
       this.#unsubscribe.push(flags.subscribe(e.name, (snapshot) => this.#broadcast(snapshot)));
     }
     this.#keepalive = setInterval(() => {
       for (const client of this.#clients) this.#send(client, ": keepalive\n\n");
     }, options.keepaliveMs ?? 15_000);
+    this.#stallCheck = setInterval(() => this.#dropStalled(), Math.min(this.#stallMs, 1000));
+    this.#stallCheck.unref();
     this.#keepalive.unref();
   }
 
@@ -61,18 +67,27 @@ export class FlagStreams {
       response.end();
       return;
     }
-    const client: Client = { environment, response };
+    const client: Client = { environment, response, waiting: undefined, stalledSince: undefined };
     this.#clients.add(client);
     response.on("close", () => this.#clients.delete(client));
+    response.on("drain", () => {
+      client.stalledSince = undefined;
+      const next = client.waiting;
+      client.waiting = undefined;
+      if (next) this.#send(client, event(next, false));
+    });
     response.socket?.setNoDelay(true);
     if (lastEventId?.trim() === String(snapshot.revision)) this.#send(client, "retry: 1000\n\n");
     else this.#send(client, event(snapshot, true));
   }
 
   #broadcast(snapshot: FlagSnapshot): void {
-    const text = event(snapshot, false);
-    for (const client of this.#clients)
-      if (client.environment === snapshot.environment) this.#send(client, text);
+    let text: string | undefined;
+    for (const client of this.#clients) {
+      if (client.environment !== snapshot.environment) continue;
+      if (client.stalledSince !== undefined) client.waiting = snapshot;
+      else this.#send(client, (text ??= event(snapshot, false)));
+    }
   }
 
   #send(client: Client, text: string): void {
@@ -81,18 +96,28 @@ export class FlagStreams {
       this.#clients.delete(client);
       return;
     }
-    if (response.writableLength > this.#maxPending) {
-      this.#clients.delete(client);
-      response.destroy();
-      return;
+    // A keepalive behind unsent bytes would only add to them.
+    if (client.stalledSince !== undefined) return;
+    if (!response.write(text)) client.stalledSince = Date.now();
+  }
+
+  #dropStalled(): void {
+    const now = Date.now();
+    for (const client of this.#clients) {
+      // Bytes still unsent (a keepalive included) mean the client has stopped taking them.
+      if (client.stalledSince === undefined && client.response.writableLength > 0) client.stalledSince = now;
+      if (client.stalledSince !== undefined && now - client.stalledSince >= this.#stallMs) {
+        this.#clients.delete(client);
+        client.response.destroy();
+      }
     }
-    response.write(text);
   }
 
   /** Ends every stream and stops listening for changes. */
   close(): void {
     this.#closed = true;
     clearInterval(this.#keepalive);
+    clearInterval(this.#stallCheck);
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     // Cut rather than end: a client that is not reading, or a half-closed socket, would
     // otherwise hold the server's shutdown up. Clients reconnect either way.

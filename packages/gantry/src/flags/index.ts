@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { AuditLog } from "../audit/index.ts";
 import type { Database } from "../store/index.ts";
 import type { FlagEnvironment } from "./flag-model.ts";
+import { FlagSchedules } from "./flag-schedules.ts";
 import { FlagService } from "./flag-service.ts";
 import { FlagStore } from "./flag-store.ts";
 import { FlagStreams } from "./flag-streams.ts";
@@ -34,15 +35,23 @@ export {
   type UsageRow,
 } from "./flag-lifecycle.ts";
 export type { FlagEnvironment, FlagMeta, FlagState } from "./flag-model.ts";
+export {
+  dueChanges,
+  type EnvironmentPatch,
+  FlagSchedules,
+  type ScheduledChange,
+  type ScheduleStatus,
+} from "./flag-schedules.ts";
 export { type ChangeBy, type ChangeResult, FlagService, type FlagSnapshot } from "./flag-service.ts";
 export { FlagStreams } from "./flag-streams.ts";
 export { FlagUsage, type ServedCount } from "./flag-usage.ts";
 
-/** The flags feature as main.ts wires it: the service, what flags served, and the SSE streams. */
+/** The flags feature as main.ts wires it: the service, what flags served, SSE streams, scheduled changes. */
 export interface Flags {
   service: FlagService;
   usage: FlagUsage;
   streams: FlagStreams;
+  schedules: FlagSchedules;
   /** Ends the streams and writes pending counts (Ctrl-C). */
   close(): Promise<void>;
 }
@@ -64,13 +73,23 @@ export async function openFlags(deps: {
     onServed: (environment, flagKey, variant) => usage.served(environment, flagKey, variant),
   });
   const streams = new FlagStreams(service);
+  const schedules = new FlagSchedules({
+    db: deps.db,
+    flags: service,
+    audit: deps.audit,
+    now: deps.now,
+    log: deps.log,
+  });
   usage.start();
+  await schedules.start();
   return {
     service,
     usage,
     streams,
+    schedules,
     async close() {
       streams.close();
+      await schedules.stop();
       await usage.stop();
     },
   };

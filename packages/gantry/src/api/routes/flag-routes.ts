@@ -198,11 +198,19 @@ export function flagRoutes(ctx: ApiContext): RouteDef[] {
           by(principal, body.reason, { action: "flag.killed", allowProtected: true }),
           (set) => killFlag(set, params.key, params.environment, body.variant),
         );
+        // A schedule must not turn a killed flag back on behind the on-call's back.
+        const cancelledSchedules = await ctx.flags.schedules.cancelFor(
+          params.key,
+          params.environment,
+          principal.name,
+          `cancelled by the kill switch: ${body.reason}`,
+        );
         const flag = flags.state.set.flags[params.key]!;
         const env = flag.environments[params.environment]!;
         return {
           flag: flagView(flags, params.key),
           serving: env.offVariant ?? flag.defaultVariant,
+          cancelledSchedules,
           ...changed(result),
         };
       },
@@ -218,6 +226,7 @@ export function flagRoutes(ctx: ApiContext): RouteDef[] {
       handler: async ({ params, query, principal }) => {
         const result = await flags.change(by(principal, query.reason), (set) => removeFlag(set, params.key));
         await ctx.flags.usage.forget(params.key);
+        await ctx.flags.schedules.cancelFor(params.key, undefined, principal.name, "the flag was deleted");
         return changed(result);
       },
     }),
