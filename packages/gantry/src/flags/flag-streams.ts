@@ -82,11 +82,11 @@ export class FlagStreams {
   }
 
   #broadcast(snapshot: FlagSnapshot): void {
-    let text: string | undefined;
+    const text = event(snapshot, false);
     for (const client of this.#clients) {
       if (client.environment !== snapshot.environment) continue;
       if (client.stalledSince !== undefined) client.waiting = snapshot;
-      else this.#send(client, (text ??= event(snapshot, false)));
+      else this.#send(client, text);
     }
   }
 
