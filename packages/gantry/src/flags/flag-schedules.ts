@@ -62,6 +62,8 @@ export class FlagSchedules {
   readonly #d: FlagSchedulesDeps;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> = Promise.resolve();
+  /** Cancelled in this process: checked inside the flag service's queue, so a cancel always wins. */
+  readonly #cancelled = new Set<number>();
 
   constructor(deps: FlagSchedulesDeps) {
     this.#d = deps;
@@ -180,6 +182,7 @@ export class FlagSchedules {
 
   async #runDue(): Promise<void> {
     for (const s of dueChanges(await this.list({ status: "pending" }), this.#d.now())) {
+      let cancelled = false;
       try {
         await this.#d.flags.change(
           {
@@ -188,12 +191,18 @@ export class FlagSchedules {
             reason: `scheduled change ${s.id}${s.reason ? `: ${s.reason}` : ""}`,
             source: "schedule",
           },
-          (set) => patchEnvironment(set, s.flagKey, s.environment, { ...s.change }),
+          (set) => {
+            // Cancelled (a kill switch) after this run listed it: leave the flag alone.
+            cancelled = this.#cancelled.has(s.id);
+            return cancelled
+              ? patchEnvironment(set, s.flagKey, s.environment, {})
+              : patchEnvironment(set, s.flagKey, s.environment, { ...s.change });
+          },
         );
-        await this.#finish(s, "applied", "gantry", null);
+        if (!cancelled) await this.#finish(s, "applied", "gantry", null);
       } catch (error) {
         if (!isGantryError(error)) throw error;
-        await this.#finish(s, "failed", "gantry", error.message);
+        if (!cancelled) await this.#finish(s, "failed", "gantry", error.message);
       }
     }
   }

@@ -10,18 +10,26 @@ export interface ServedCount {
   lastAt: string;
 }
 
-const keyOf = (environment: string, flagKey: string, variant: string) =>
-  `${environment}\u0000${flagKey}\u0000${variant}`;
+/** Counts gathered since the last flush, times in epoch ms (turned into ISO text only when written). */
+interface PendingRow {
+  environment: string;
+  flagKey: string;
+  variant: string;
+  count: number;
+  firstMs: number;
+  lastMs: number;
+}
 
 /**
  * What flags served: counts reported by SDKs and counted by the server's own evaluations.
- * Server-side counts are kept in memory and written every few seconds, so evaluating never
- * waits for the database.
+ * Server-side counts are kept in memory (environment → flag → variant, no allocation once
+ * a variant has been counted) and written every few seconds, so evaluating never waits for
+ * the database.
  */
 export class FlagUsage {
   readonly #db: Kysely<Database>;
   readonly #now: () => Date;
-  #pending = new Map<string, UsageRow>();
+  #pending = new Map<string, Map<string, Map<string, PendingRow>>>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
 
@@ -32,28 +40,44 @@ export class FlagUsage {
 
   /** A server-side evaluation served this variant now (in memory until the next flush). */
   served(environment: string, flagKey: string, variant: string): void {
-    const at = this.#now().toISOString();
-    this.#add(environment, { flagKey, variant, count: 1, lastAt: at });
+    this.#add(environment, flagKey, variant, 1, this.#now().getTime());
   }
 
   /** Stores a batch of counts reported by an SDK. */
   async record(environment: string, counts: readonly ServedCount[]): Promise<void> {
-    const now = this.#now().toISOString();
+    const now = this.#now().getTime();
     // A clock ahead of ours must not make a flag look evaluated in the future.
-    for (const c of counts) this.#add(environment, { ...c, lastAt: [c.lastAt, now].sort()[0]! });
+    for (const c of counts)
+      this.#add(environment, c.flagKey, c.variant, c.count, Math.min(Date.parse(c.lastAt), now));
     await this.flush();
   }
 
-  #add(environment: string, c: ServedCount): void {
-    const key = keyOf(environment, c.flagKey, c.variant);
-    const row = this.#pending.get(key);
+  #add(
+    environment: string,
+    flagKey: string,
+    variant: string,
+    count: number,
+    atMs: number,
+    firstMs = atMs,
+  ): void {
+    let byFlag = this.#pending.get(environment);
+    if (!byFlag) {
+      byFlag = new Map();
+      this.#pending.set(environment, byFlag);
+    }
+    let byVariant = byFlag.get(flagKey);
+    if (!byVariant) {
+      byVariant = new Map();
+      byFlag.set(flagKey, byVariant);
+    }
+    const row = byVariant.get(variant);
     if (!row) {
-      this.#pending.set(key, { environment, ...c, firstAt: c.lastAt });
+      byVariant.set(variant, { environment, flagKey, variant, count, firstMs, lastMs: atMs });
       return;
     }
-    row.count += c.count;
-    if (c.lastAt > row.lastAt) row.lastAt = c.lastAt;
-    if (c.lastAt < row.firstAt) row.firstAt = c.lastAt;
+    row.count += count;
+    if (atMs > row.lastMs) row.lastMs = atMs;
+    if (firstMs < row.firstMs) row.firstMs = firstMs;
   }
 
   /** Writes the counts gathered since the last flush, adding to the stored ones. */
@@ -65,13 +89,24 @@ export class FlagUsage {
 
   async #write(): Promise<void> {
     if (this.#pending.size === 0) return;
-    const rows = [...this.#pending.values()];
+    const pending = [...this.#pending.values()].flatMap((byFlag) =>
+      [...byFlag.values()].flatMap((v) => [...v.values()]),
+    );
     this.#pending = new Map();
     try {
-      await this.#store(rows);
+      await this.#store(
+        pending.map((r) => ({
+          environment: r.environment,
+          flagKey: r.flagKey,
+          variant: r.variant,
+          count: r.count,
+          firstAt: new Date(r.firstMs).toISOString(),
+          lastAt: new Date(r.lastMs).toISOString(),
+        })),
+      );
     } catch (error) {
       // Kept for the next flush rather than lost.
-      for (const r of rows) this.#add(r.environment, r);
+      for (const r of pending) this.#add(r.environment, r.flagKey, r.variant, r.count, r.lastMs, r.firstMs);
       throw error;
     }
   }

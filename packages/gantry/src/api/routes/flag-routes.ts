@@ -194,17 +194,18 @@ export function flagRoutes(ctx: ApiContext): RouteDef[] {
       body: z.object({ reason: z.string().trim().min(1).max(1000), variant: key.optional() }).strict(),
       handler: async ({ params, body, principal }) => {
         flags.environment(params.environment);
-        const result = await flags.change(
-          by(principal, body.reason, { action: "flag.killed", allowProtected: true }),
-          (set) => killFlag(set, params.key, params.environment, body.variant),
-        );
-        // A schedule must not turn a killed flag back on behind the on-call's back.
+        const killer = by(principal, body.reason, { action: "flag.killed", allowProtected: true });
+        const kill = (set: Parameters<typeof killFlag>[0]) =>
+          killFlag(set, params.key, params.environment, body.variant);
+        // Checked first, then pending schedules cancelled, so none can turn the killed flag back on.
+        await flags.change(killer, kill, true);
         const cancelledSchedules = await ctx.flags.schedules.cancelFor(
           params.key,
           params.environment,
           principal.name,
           `cancelled by the kill switch: ${body.reason}`,
         );
+        const result = await flags.change(killer, kill);
         const flag = flags.state.set.flags[params.key]!;
         const env = flag.environments[params.environment]!;
         return {

@@ -29,6 +29,10 @@ function describe(e: AuditEvent): string {
   if (e.action === "rollout.failed") return `${e.reason}`;
   if (e.action === "release.created") return `${d.version} ${d.checksum}`;
   if (e.action.startsWith("rollback") || e.action === "rollout.rolled_back") return `${d.from} → ${d.to}`;
+  if (e.action.startsWith("flag")) {
+    const envs = (d.environments as string[] | undefined)?.join(",");
+    return `${e.subject ?? ""}${envs ? ` [${envs}]` : ""} by ${e.actor}${e.reason ? ` — ${e.reason}` : ""}`;
+  }
   return e.reason ?? "";
 }
 
