@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import { basename } from "node:path";
 import { parseDocument } from "yaml";
 import { loadConfigFile } from "../../config/index.ts";
 import { GantryError } from "../../errors/index.ts";
@@ -22,8 +23,9 @@ export function readFlagDocument(file: string): Record<string, unknown> {
     );
   const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
   const isGantryYaml =
+    basename(file) === "gantry.yaml" ||
     Object.keys(raw).some((k) => ["server", "services", "freezes"].includes(k)) ||
-    isRecordOfEnvironments(raw.flags);
+    hasEnvironments(raw.flags);
   if (isGantryYaml) {
     const { environments: _, ...flags } = loadConfigFile(file).flags;
     if (!flags.flags && !flags.segments && !flags.plans)
@@ -47,12 +49,11 @@ export function readFlagDocument(file: string): Record<string, unknown> {
 }
 
 /** gantry.yaml's `flags:` holds `environments` (and flags under `flags.flags`); flags.yaml's holds flags. */
-function isRecordOfEnvironments(value: unknown): boolean {
+function hasEnvironments(value: unknown): boolean {
   return (
     typeof value === "object" &&
     value !== null &&
-    "environments" in value &&
-    Array.isArray((value as { environments: unknown }).environments)
+    Array.isArray((value as { environments?: unknown }).environments)
   );
 }
 
