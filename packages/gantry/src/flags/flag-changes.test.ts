@@ -36,6 +36,11 @@ describe("what a change alters", () => {
     expect(names(false)).toEqual(["staging", "production"]);
   });
 
+  it("does not count a reworded description as changing what an environment serves", () => {
+    const reworded = valid({ ...base, flags: { a: { ...base.flags.a!, description: "clearer" } } } as never);
+    expect(servedChanges(base, reworded, environments, { exemptNewOffFlags: true })).toEqual([]);
+  });
+
   it("ties a change of one environment to that environment only, and a change of variants to all", () => {
     const killed = valid(killFlag(base, "a", "production"));
     expect(itemChanges(base, killed, environments)).toMatchObject([

@@ -73,9 +73,9 @@ function environmentsTouched(fields: FieldChange[], all: string[]): string[] {
 }
 
 /**
- * The environments whose SDKs would receive something else. A flag this change creates
- * counts only where it is on: adding a flag that is off in production does not need the
- * rights that changing production needs.
+ * The environments where some context would be served something else (descriptions do not
+ * count). A flag this change creates counts only where it is on: adding a flag that is off
+ * in production does not need the rights that changing production needs.
  */
 export function servedChanges(
   before: FlagSet,
@@ -93,6 +93,19 @@ export function servedChanges(
       }
       target = { ...after, flags };
     }
-    return digestOf(projectEnvironment(before, e.name)) !== digestOf(projectEnvironment(target, e.name));
+    return servedDigest(before, e.name) !== servedDigest(target, e.name);
+  });
+}
+
+/** What an environment serves, descriptions left out: rewording a flag changes nobody's answer. */
+function servedDigest(set: FlagSet, environment: string): string {
+  const projected = projectEnvironment(set, environment);
+  const bare = <T extends { description?: string }>(record: Record<string, T>) =>
+    Object.fromEntries(Object.entries(record).map(([k, { description: _, ...rest }]) => [k, rest]));
+  return digestOf({
+    ...projected,
+    flags: bare(projected.flags),
+    segments: bare(projected.segments),
+    plans: bare(projected.plans),
   });
 }

@@ -210,7 +210,10 @@ export class FlagService {
     const after = settled.set;
     const changes = itemChanges(before, after, this.environments);
     if (changes.length === 0) return { changes, revisions: {}, dryRun };
-    const altered = servedChanges(before, after, this.environments, { exemptNewOffFlags: false });
+    // New revisions wherever what SDKs receive differs (descriptions included).
+    const altered = this.environments.filter(
+      (e) => this.#revisions.get(e.name)?.digest !== digestOf(projectEnvironment(after, e.name)),
+    );
     this.#authorise(by, before, after);
     if (dryRun) return { changes, revisions: {}, dryRun };
 
