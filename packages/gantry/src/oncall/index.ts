@@ -1,0 +1,28 @@
+export {
+  type EscalationLevel,
+  type EscalationPolicy,
+  type EscalationStep,
+  type EscalationTarget,
+  escalationSteps,
+  exhaustedAt,
+  nextStep,
+  type Recipient,
+  recipients,
+  roundLength,
+  stepsDue,
+} from "./escalation.ts";
+export {
+  layerActive,
+  type OnCall,
+  type Override,
+  onCallAt,
+  type Restriction,
+  type RotationLayer,
+  restrictionWindows,
+  type Schedule,
+  type Shift,
+  shifts,
+  type Turn,
+  turnAt,
+  turnStart,
+} from "./rotation.ts";

@@ -1,0 +1,9 @@
+export {
+  dateOfDay,
+  dayNumber,
+  isTimeZone,
+  type LocalDateTime,
+  localDateTime,
+  zonedInstant,
+  zoneOffset,
+} from "./zoned-time.ts";
