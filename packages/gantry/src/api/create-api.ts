@@ -62,15 +62,44 @@ export function createApi(options: ApiOptions): FastifyInstance {
     },
   ];
   for (const def of all) register(app, def, options);
+  for (const url of new Set(all.filter((def) => def.cors).map((def) => def.url))) {
+    const methods = all.filter((def) => def.cors && def.url === url).map((def) => def.method);
+    app.options(url, async (_request, reply) =>
+      reply
+        .code(204)
+        .header("access-control-allow-origin", "*")
+        .header("access-control-allow-methods", methods.join(", "))
+        .header("access-control-allow-headers", "authorization, content-type, if-none-match, last-event-id")
+        .header("access-control-max-age", "86400")
+        .send(),
+    );
+  }
   return app;
 }
 
 function register(app: FastifyInstance, def: RouteDef, options: ApiOptions): void {
+  const render = def.renderError;
   app.route({
     method: def.method,
     url: def.url,
+    ...(def.cors && {
+      // On the raw response, so streamed (hijacked) answers and errors carry it too.
+      onRequest: (_request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+        reply.raw.setHeader("access-control-allow-origin", "*");
+        reply.raw.setHeader("access-control-expose-headers", "etag");
+        done();
+      },
+    }),
+    ...(render && {
+      errorHandler: (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+        const { status, gantryError } = asGantryError(error, request, options.log);
+        return reply.code(status).send(render(gantryError, request));
+      },
+    }),
     handler: async (request, reply) => {
-      const principal = await authenticate(request, options);
+      const principal = def.authenticate
+        ? await def.authenticate(request)
+        : await authenticate(request, options);
       if (!allows(principal.role, def.permission)) {
         throw new GantryError(
           "FORBIDDEN",
@@ -121,16 +150,31 @@ async function authenticate(request: FastifyRequest, options: ApiOptions): Promi
 }
 
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply, log: Logger): FastifyReply {
-  if (isGantryError(error)) return reply.code(error.status).send(error.toJSON());
+  const { status, gantryError } = asGantryError(error, request, log);
+  return reply.code(status).send(gantryError.toJSON());
+}
+
+/**
+ * Any error of a request as the GantryError it is answered with, and the status (a
+ * framework error keeps its own 4xx); unexpected ones are logged and hidden.
+ */
+function asGantryError(
+  error: unknown,
+  request: FastifyRequest,
+  log: Logger,
+): { status: number; gantryError: GantryError } {
+  if (isGantryError(error)) return { status: error.status, gantryError: error };
   const fastifyError = error as { statusCode?: number; code?: string; message?: string };
   if (fastifyError.statusCode && fastifyError.statusCode < 500) {
     const code = fastifyError.statusCode === 413 ? "BAD_ARTIFACT" : "BAD_REQUEST";
-    return reply
-      .code(fastifyError.statusCode)
-      .send(new GantryError(code, fastifyError.message ?? "bad request").toJSON());
+    return {
+      status: fastifyError.statusCode,
+      gantryError: new GantryError(code, fastifyError.message ?? "bad request"),
+    };
   }
   log.error({ err: error, method: request.method, url: request.url.split("?")[0] }, "request failed");
-  return reply
-    .code(500)
-    .send(new GantryError("INTERNAL", "internal error; the server log has the details").toJSON());
+  return {
+    status: 500,
+    gantryError: new GantryError("INTERNAL", "internal error; the server log has the details"),
+  };
 }

@@ -5,6 +5,7 @@ import { experimentRoutes } from "./routes/experiment-routes.ts";
 import { flagRoutes } from "./routes/flag-routes.ts";
 import { flagSdkRoutes } from "./routes/flag-sdk-routes.ts";
 import { flagSetRoutes } from "./routes/flag-set-routes.ts";
+import { ofrepRoutes } from "./routes/ofrep-routes.ts";
 import { policyRoutes } from "./routes/policy-routes.ts";
 import { serviceRoutes } from "./routes/service-routes.ts";
 
@@ -22,6 +23,7 @@ export function apiRoutes(ctx: ApiContext): RouteDef[] {
     ...flagRoutes(ctx),
     ...flagSetRoutes(ctx),
     ...flagSdkRoutes(ctx),
+    ...ofrepRoutes(ctx),
     ...adminRoutes(ctx),
   ];
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Kysely } from "kysely";
@@ -19,6 +19,8 @@ export interface CreatedToken extends Principal {
 }
 
 const prefix = "gty_";
+/** The meta row holding the key that signs URL credentials. */
+const URL_KEY = "auth.urlKey";
 
 function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
@@ -28,6 +30,7 @@ function hashToken(token: string): string {
 export class TokenService {
   readonly #db: Kysely<Database>;
   readonly #now: () => Date;
+  #urlKey: Promise<Buffer> | undefined;
 
   constructor(db: Kysely<Database>, now: () => Date = () => new Date()) {
     this.#db = db;
@@ -59,6 +62,52 @@ export class TokenService {
     // The lookup is by hash, so comparing again in constant time only guards against a broken index.
     if (!row || !timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash))) return undefined;
     return principalOf(row);
+  }
+
+  /**
+   * A credential for a URL that is opened without headers (OFREP's event stream, which the
+   * browser's EventSource fetches): the token's id and an HMAC over it and `scope` with a
+   * key kept in the database (so it survives restarts). It never contains the token itself.
+   */
+  async urlCredential(principal: Principal, scope: string): Promise<string> {
+    return `${principal.tokenId}.${await this.#sign(principal.tokenId, scope)}`;
+  }
+
+  /** The principal a URL credential was issued to, for the same scope; none once the token is revoked. */
+  async authenticateUrl(credential: string, scope: string): Promise<Principal | undefined> {
+    const dot = credential.indexOf(".");
+    if (dot <= 0) return undefined;
+    const tokenId = credential.slice(0, dot);
+    const given = Buffer.from(credential.slice(dot + 1));
+    const expected = Buffer.from(await this.#sign(tokenId, scope));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    const row = await this.#db.selectFrom("tokens").selectAll().where("id", "=", tokenId).executeTakeFirst();
+    return row ? principalOf(row) : undefined;
+  }
+
+  async #sign(tokenId: string, scope: string): Promise<string> {
+    this.#urlKey ??= this.#loadUrlKey();
+    return createHmac("sha256", await this.#urlKey)
+      .update(tokenId)
+      .update("\0")
+      .update(scope)
+      .digest("base64url");
+  }
+
+  async #loadUrlKey(): Promise<Buffer> {
+    const fresh = randomBytes(32).toString("base64url");
+    // Two replicas starting at once both insert; the first wins and both read it back.
+    await this.#db
+      .insertInto("meta")
+      .values({ key: URL_KEY, value: fresh })
+      .onConflict((c) => c.column("key").doNothing())
+      .execute();
+    const row = await this.#db
+      .selectFrom("meta")
+      .select("value")
+      .where("key", "=", URL_KEY)
+      .executeTakeFirstOrThrow();
+    return Buffer.from(row.value, "base64url");
   }
 
   async list(): Promise<Principal[]> {

@@ -6,6 +6,12 @@ export interface FlagStreamOptions {
   keepaliveMs?: number;
   /** A client that has taken nothing of what was sent for this long is dropped (default 30 s). */
   stallMs?: number;
+  /**
+   * The text of the event telling a client about a snapshot (`first`: the one sent on
+   * connect, which also sets the reconnect delay). By default a `flags` event carrying the
+   * whole flag set; OFREP's stream sends a refetch notification instead.
+   */
+  event?: (snapshot: FlagSnapshot, first: boolean) => string;
 }
 
 interface Client {
@@ -18,16 +24,17 @@ interface Client {
 }
 
 /**
- * Server-sent events of flag set changes (GET /api/v1/sdk/flags/stream). Every client of an
- * environment gets each new revision as a `flags` event, written without waiting for any
- * client. Each event carries the whole flag set, so a client still taking the previous one
- * gets only the newest once it has (at most one event is buffered per client, however fast
- * flags change), and a client that takes nothing for `stallMs` is dropped; it reconnects.
- * `close` ends every stream, so shutting down is prompt.
+ * Server-sent events of flag set changes (GET /api/v1/sdk/flags/stream, and OFREP's change
+ * notifications). Every client of an environment gets each new revision as an event,
+ * written without waiting for any client. Each event stands for the whole revision, so a
+ * client still taking the previous one gets only the newest once it has (at most one event
+ * is buffered per client, however fast flags change), and a client that takes nothing for
+ * `stallMs` is dropped; it reconnects. `close` ends every stream, so shutting down is prompt.
  */
 export class FlagStreams {
   readonly #flags: FlagService;
   readonly #stallMs: number;
+  readonly #event: (snapshot: FlagSnapshot, first: boolean) => string;
   readonly #clients = new Set<Client>();
   readonly #unsubscribe: (() => void)[] = [];
   readonly #keepalive: NodeJS.Timeout;
@@ -37,6 +44,7 @@ export class FlagStreams {
   constructor(flags: FlagService, options: FlagStreamOptions = {}) {
     this.#flags = flags;
     this.#stallMs = options.stallMs ?? 30_000;
+    this.#event = options.event ?? flagsEvent;
     for (const e of flags.environments) {
       this.#unsubscribe.push(flags.subscribe(e.name, (snapshot) => this.#broadcast(snapshot)));
     }
@@ -74,15 +82,15 @@ export class FlagStreams {
       client.stalledSince = undefined;
       const next = client.waiting;
       client.waiting = undefined;
-      if (next) this.#send(client, event(next, false));
+      if (next) this.#send(client, this.#event(next, false));
     });
     response.socket?.setNoDelay(true);
     if (lastEventId?.trim() === String(snapshot.revision)) this.#send(client, "retry: 1000\n\n");
-    else this.#send(client, event(snapshot, true));
+    else this.#send(client, this.#event(snapshot, true));
   }
 
   #broadcast(snapshot: FlagSnapshot): void {
-    const text = event(snapshot, false);
+    const text = this.#event(snapshot, false);
     for (const client of this.#clients) {
       if (client.environment !== snapshot.environment) continue;
       if (client.stalledSince !== undefined) client.waiting = snapshot;
@@ -126,6 +134,7 @@ export class FlagStreams {
   }
 }
 
-function event(snapshot: FlagSnapshot, first: boolean): string {
+/** The SDK sync stream's event: the whole flag set of the revision. */
+function flagsEvent(snapshot: FlagSnapshot, first: boolean): string {
   return `event: flags\nid: ${snapshot.revision}\n${first ? "retry: 1000\n" : ""}data: ${snapshot.body}\n\n`;
 }

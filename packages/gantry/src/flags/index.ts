@@ -8,6 +8,7 @@ import { FlagService } from "./flag-service.ts";
 import { FlagStore } from "./flag-store.ts";
 import { FlagStreams } from "./flag-streams.ts";
 import { FlagUsage } from "./flag-usage.ts";
+import { refetchEvent } from "./ofrep.ts";
 
 export { environmentFor, matchesEtag } from "./flag-access.ts";
 export { type ItemChange, itemChanges } from "./flag-changes.ts";
@@ -45,12 +46,27 @@ export {
 export { type ChangeBy, type ChangeResult, FlagService, type FlagSnapshot } from "./flag-service.ts";
 export { FlagStreams } from "./flag-streams.ts";
 export { FlagUsage, type ServedCount } from "./flag-usage.ts";
+export {
+  bulkEtag,
+  bulkJson,
+  etagMatches,
+  eventStreamsMember,
+  type OfrepErrorCode,
+  ofrepErrorBody,
+  ofrepEvaluationJson,
+  ofrepStatus,
+  parseEvaluationRequest,
+  readsClock,
+} from "./ofrep.ts";
 
 /** The flags feature as main.ts wires it: the service, what flags served, SSE streams, scheduled changes. */
 export interface Flags {
   service: FlagService;
   usage: FlagUsage;
+  /** SDK sync: every revision's whole flag set. */
   streams: FlagStreams;
+  /** OFREP change notifications (ADR-0008): a refetchEvaluation message per revision. */
+  ofrepStreams: FlagStreams;
   schedules: FlagSchedules;
   /** Ends the streams and writes pending counts (Ctrl-C). */
   close(): Promise<void>;
@@ -73,6 +89,10 @@ export async function openFlags(deps: {
     onServed: (environment, flagKey, variant) => usage.served(environment, flagKey, variant),
   });
   const streams = new FlagStreams(service);
+  const ofrepStreams = new FlagStreams(service, {
+    event: (snapshot, first) =>
+      refetchEvent(String(snapshot.revision), snapshot.etag, first ? { retryMs: 1000 } : {}),
+  });
   const schedules = new FlagSchedules({
     db: deps.db,
     flags: service,
@@ -86,9 +106,11 @@ export async function openFlags(deps: {
     service,
     usage,
     streams,
+    ofrepStreams,
     schedules,
     async close() {
       streams.close();
+      ofrepStreams.close();
       await schedules.stop();
       await usage.stop();
     },

@@ -1,12 +1,22 @@
-import { type CompiledFlagSet, compileFlagSet, evaluate, type FlagSetInput } from "@gantry/sdk";
+import {
+  type Clause,
+  type CompiledFlagSet,
+  compileFlagSet,
+  evaluate,
+  type FlagSet,
+  type FlagSetInput,
+} from "@gantry/sdk";
 import { describe, expect, it } from "vitest";
 import {
   bulkEtag,
   bulkJson,
   etagMatches,
+  eventStreamsMember,
+  ofrepErrorBody,
   ofrepEvaluationJson,
   ofrepStatus,
   parseEvaluationRequest,
+  readsClock,
   refetchEvent,
   toOfrepEvaluation,
 } from "./ofrep.ts";
@@ -174,11 +184,61 @@ describe("OFREP evaluation bodies", () => {
     expect(JSON.parse(bulkJson([]))).toEqual({ flags: [] });
   });
 
-  it("an SSE notification is a refetchEvaluation message with an id", () => {
-    const event = refetchEvent("12", '"abc"', 1_700_000_000);
-    expect(event).toBe(
-      `id: 12\ndata: {"type":"refetchEvaluation","etag":"\\"abc\\"","lastModified":1700000000}\n\n`,
+  it("an SSE notification is a refetchEvaluation message with an id, and no event name", () => {
+    expect(refetchEvent("12", '"12"')).toBe(
+      `id: 12\ndata: {"type":"refetchEvaluation","etag":"\\"12\\""}\n\n`,
     );
+    expect(refetchEvent("12", '"abc"', { lastModifiedSec: 1_700_000_000, retryMs: 1000 })).toBe(
+      `id: 12\nretry: 1000\ndata: {"type":"refetchEvaluation","etag":"\\"abc\\"","lastModified":1700000000}\n\n`,
+    );
+  });
+
+  it("event streams are a bulk member only when there are some", () => {
+    expect(eventStreamsMember([])).toBe("");
+    const member = eventStreamsMember([{ type: "sse", url: "http://h/ofrep/v1/events?x=1" }]);
+    expect(JSON.parse(bulkJson([], member))).toEqual({
+      flags: [],
+      eventStreams: [{ type: "sse", url: "http://h/ofrep/v1/events?x=1" }],
+    });
+  });
+
+  it("an error body has errorCode and errorDetails, and the key on the single-flag endpoint", () => {
+    expect(ofrepErrorBody("banner", "GENERAL", "no")).toEqual({
+      key: "banner",
+      errorCode: "GENERAL",
+      errorDetails: "no",
+    });
+    expect(ofrepErrorBody(undefined, "INVALID_CONTEXT", "bad")).toEqual({
+      errorCode: "INVALID_CONTEXT",
+      errorDetails: "bad",
+    });
+  });
+});
+
+describe("flag sets that read the clock", () => {
+  const base = (clauses: Clause[], segmentRules: Clause[][] = []): FlagSetInput => ({
+    flags: {
+      f: {
+        type: "boolean",
+        variants: { on: true, off: false },
+        defaultVariant: "off",
+        environments: { production: { enabled: true, rules: [{ clauses, variant: "on" }] } },
+      },
+    },
+    segments: { s: { rules: segmentRules } },
+  });
+  const compiled = (input: FlagSetInput) => {
+    const c = compileFlagSet(input);
+    if (!c.ok) throw new Error(JSON.stringify(c.errors));
+    return input as FlagSet;
+  };
+
+  it("a $now clause in a rule or a segment makes a set read the clock; other attributes do not", () => {
+    const plain: Clause[] = [{ attribute: "country", operator: "equals", values: ["DK"] }];
+    const clock: Clause[] = [{ attribute: "$now", operator: "after", values: ["2030-01-01T00:00:00Z"] }];
+    expect(readsClock(compiled(base(plain)))).toBe(false);
+    expect(readsClock(compiled(base(clock)))).toBe(true);
+    expect(readsClock(compiled(base(plain, [clock])))).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { EvaluationContext, EvaluationResult, FlagValue } from "@gantry/sdk";
+import type { EvaluationContext, EvaluationResult, FlagSet, FlagValue } from "@gantry/sdk";
 
 /**
  * The OpenFeature Remote Evaluation Protocol (OFREP) as pure functions: evaluator results
@@ -90,10 +90,56 @@ export interface OfrepEventStream {
   readonly inactivityDelaySec?: number;
 }
 
-/** What an SSE notification says (ADR-0008): refetch the bulk evaluation. */
-export function refetchEvent(id: string, etag: string, lastModifiedSec: number): string {
-  const data = JSON.stringify({ type: "refetchEvaluation", etag, lastModified: lastModifiedSec });
-  return `id: ${id}\ndata: ${data}\n\n`;
+/** The `eventStreams` member of a bulk response, ready to pass to `bulkJson`. */
+export function eventStreamsMember(streams: readonly OfrepEventStream[]): string {
+  return streams.length === 0 ? "" : `,"eventStreams":${JSON.stringify(streams)}`;
+}
+
+/**
+ * What an SSE notification says (ADR-0008): refetch the bulk evaluation. `etag` is the
+ * environment's configuration tag (not the context-dependent bulk ETag); the provider
+ * sends it back as a query parameter of the refetch. The message has no `event:` field,
+ * so it is a `message` event, the one the providers listen to.
+ */
+export function refetchEvent(
+  id: string,
+  etag: string,
+  options: { lastModifiedSec?: number; retryMs?: number } = {},
+): string {
+  const data = JSON.stringify({
+    type: "refetchEvaluation",
+    etag,
+    ...(options.lastModifiedSec !== undefined && { lastModified: options.lastModifiedSec }),
+  });
+  return `id: ${id}\n${options.retryMs !== undefined ? `retry: ${options.retryMs}\n` : ""}data: ${data}\n\n`;
+}
+
+/**
+ * Whether what a flag set serves depends on the time: a clause on `$now` anywhere (flag
+ * rules, segments). Such a set cannot be tagged by revision and context alone.
+ */
+export function readsClock(set: FlagSet): boolean {
+  const onClock = (clauses: readonly { attribute?: string | undefined }[]) =>
+    clauses.some((c) => c.attribute === "$now");
+  for (const flag of Object.values(set.flags))
+    for (const environment of Object.values(flag.environments))
+      if (environment.rules.some((rule) => onClock(rule.clauses))) return true;
+  for (const segment of Object.values(set.segments)) if (segment.rules.some(onClock)) return true;
+  return false;
+}
+
+/**
+ * The body of a failed OFREP request (authentication, authorisation, a bad request, an
+ * internal error): always `errorCode` and `errorDetails`, and on the single-flag endpoint
+ * the flag's `key`, so the providers (which test for `key` and `errorCode`) read it as a
+ * failure and nothing in it is null.
+ */
+export function ofrepErrorBody(
+  key: string | undefined,
+  errorCode: OfrepErrorCode,
+  errorDetails: string,
+): OfrepFailure | OfrepBulkFailure {
+  return key === undefined ? { errorCode, errorDetails } : { key, errorCode, errorDetails };
 }
 
 export type ParsedRequest =
