@@ -173,6 +173,34 @@ describe("router", () => {
     expect(answers.every((a) => a.status === 200 && a.text === "alive")).toBe(true);
   });
 
+  it("repeats a GET elsewhere when its instance dies mid-request, but never a POST", async () => {
+    const alive = await upstream("alive");
+    // An instance that accepts, reads the request, then dies without answering.
+    const dying = createNetServer((socket) => socket.once("data", () => socket.destroy()));
+    await new Promise<void>((r) => dying.listen(0, "127.0.0.1", r));
+    cleanups.push(() => new Promise((r) => dying.close(r)));
+    const r = await startRouter();
+    const instances = [
+      { id: "dying", host: "127.0.0.1", port: (dying.address() as { port: number }).port },
+      { id: "alive", host: "127.0.0.1", port: alive.port },
+    ];
+    await r.admin.putPolicy(policy(1, route("web", { backends: [{ version: "v1", weight: 1, instances }] })));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => get(r.url)));
+    expect(answers.map((a) => `${a.status} ${a.text}`)).toEqual(answers.map(() => "200 alive"));
+    const posts = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const response = await request(r.url, { method: "POST", body: "x" });
+        await response.body.dump();
+        return response.statusCode;
+      }),
+    );
+    // Whatever reached the dying instance may have been acted on: it is not sent twice.
+    expect(posts).toContain(502);
+    expect(alive.seen.filter((line) => line.startsWith("POST")).length).toBe(
+      posts.filter((s) => s === 200).length,
+    );
+  });
+
   it("drains a removed instance: its in-flight request completes, then it is gone from /inflight", async () => {
     const slow = await upstream("slow", 800);
     const other = await upstream("other");

@@ -42,8 +42,9 @@ interface Target {
  * One request forwarded to an instance: picks it (weighted version, then round-robin over
  * usable instances), streams the body both ways with back-pressure, and, when an instance
  * refuses the connection, ejects it and replays the request elsewhere — any request whose
- * body is still held, since the instance saw nothing; on a reset of a reused keep-alive
- * connection only a bodiless GET/HEAD/OPTIONS, since the instance may have acted on it.
+ * body is still held, since the instance saw nothing; when a connection fails after the
+ * request went out (a reset, an instance that died mid-request) only a bodiless
+ * GET/HEAD/OPTIONS, which is safe to repeat (RFC 9110 §9.2), and never after a timeout.
  */
 export class ForwardExchange implements RequestHandler, ResponseSink {
   readonly #ctx: ExchangeContext;
@@ -179,7 +180,6 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
     if (this.#over) return;
     const up = this.#up!;
     const target = this.#target!;
-    const reused = up.reused;
     up.onConnect = undefined;
     target.pool.give(up);
     this.#up = undefined;
@@ -195,7 +195,7 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
       !this.#bodySent &&
       target.backend !== undefined &&
       this.#attempts < maxAttempts &&
-      (refused || (reused && safeMethods.has(this.#head.method) && !this.#head.hasBody));
+      (refused || (code !== "UPSTREAM_TIMEOUT" && safeMethods.has(this.#head.method) && !this.#head.hasBody));
     if (replayable) {
       this.#tried ??= new Set();
       this.#tried.add(target.pool.upstream.id);
@@ -224,7 +224,9 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
     const usable = (u: Upstream) => !tried?.has(u.id) && pools.get(u.id)?.usable(now) === true;
     // A replay stays on the version it was given while that version has a usable instance.
     const last = this.#target?.backend;
-    const choice = (last && this.#route.pickIn(last, usable)) ?? this.#route.pick(usable);
+    const choice =
+      (last && this.#route.pickIn(last, usable)) ??
+      this.#route.choose(this.#head.headers, usable, Date.now());
     const pool = choice && pools.get(choice.upstream.id);
     if (!choice || !pool) return this.#fallback();
     return { pool, version: choice.backend.version, backend: choice.backend };
