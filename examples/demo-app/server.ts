@@ -170,6 +170,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     });
   }
   if (path === "/items" && req.method === "GET") return send(res, 200, { items: listItems.all() });
+  // What reached the app, after the router: to see which headers it adds or keeps back.
+  if (path === "/headers" && req.method === "GET") return send(res, 200, { headers: req.headers });
   if (path === "/compare" && req.method === "GET") {
     if (!science) return send(res, 501, { error: "the Gantry SDK is not available (GANTRY_SDK_MODULE)" });
     const n = Number(new URL(req.url ?? "/", "http://x").searchParams.get("n") ?? "10");

@@ -128,6 +128,8 @@ export async function up(options: UpOptions = {}): Promise<RunningGantry> {
 
 export interface Sample {
   at: number;
+  /** From sending to the whole answer read, in ms. */
+  latencyMs: number;
   post: boolean;
   status: number;
   version: string | null;
@@ -142,6 +144,8 @@ export function constantLoad(options: {
   rps: number;
   path?: string;
   postEvery?: number;
+  /** Headers each request carries, e.g. a user key; a function gets the request's number. */
+  headers?: (n: number) => Record<string, string>;
 }) {
   const samples: Sample[] = [];
   const dispatcher = new Agent({ connections: 64, keepAliveTimeout: 30_000, pipelining: 1 });
@@ -152,6 +156,7 @@ export function constantLoad(options: {
   let sent = 0;
   const one = async () => {
     const at = Date.now();
+    const started = performance.now();
     sent += 1;
     // Every Nth request is a write: it cannot be replayed, so it fails if an instance leaves too early.
     const post = options.postEvery !== undefined && sent % options.postEvery === 0;
@@ -160,7 +165,11 @@ export function constantLoad(options: {
         dispatcher,
         method: post ? "POST" : "GET",
         body: post ? JSON.stringify({ name: `load-${sent}` }) : null,
-        headers: { host: options.host, ...(post && { "content-type": "application/json" }) },
+        headers: {
+          host: options.host,
+          ...options.headers?.(sent),
+          ...(post && { "content-type": "application/json" }),
+        },
         headersTimeout: 10_000,
         bodyTimeout: 10_000,
       });
@@ -169,6 +178,7 @@ export function constantLoad(options: {
       const retry = response.headers["retry-after"];
       samples.push({
         at,
+        latencyMs: performance.now() - started,
         post,
         status: response.statusCode,
         version: typeof version === "string" ? version : null,
@@ -176,7 +186,15 @@ export function constantLoad(options: {
         retryAfter: typeof retry === "string" ? retry : null,
       });
     } catch (error) {
-      samples.push({ at, post, status: 0, version: null, error: (error as Error).message, retryAfter: null });
+      samples.push({
+        at,
+        latencyMs: performance.now() - started,
+        post,
+        status: 0,
+        version: null,
+        error: (error as Error).message,
+        retryAfter: null,
+      });
     }
   };
   const timer = setInterval(() => {

@@ -17,6 +17,7 @@ import { importRelease } from "./releases/index.ts";
 import {
   adoptInstances,
   Converger,
+  ensurePinKey,
   InstanceRecords,
   MonitoredHealth,
   RolloutOrchestrator,
@@ -93,7 +94,8 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   const health = new MonitoredHealth();
   const instances = new InstanceRecords(store.db, now);
   const rollouts = new RolloutRecords(store.db, now);
-  const traffic = new TrafficController({ catalog, instances, health, router: router.admin, log });
+  const pinKey = ensurePinKey(`${dataDir}/pin.key`);
+  const traffic = new TrafficController({ catalog, instances, health, router: router.admin, log, pinKey });
   const instanceEnv = () => ({
     GANTRY_API: apiUrl,
     GANTRY_SDK_TOKEN: sdkToken,
@@ -157,6 +159,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
       freezes,
       experiments,
       flags,
+      pinKey,
       breakers: () => router.admin.breakers(),
       frozenBy: async (service) =>
         activeFreezes(await freezes.list(), service, now()).map((f) => f.spec.name),

@@ -34,7 +34,7 @@ export interface JudgeSettings {
 
 export const defaultJudgeSettings: JudgeSettings = {
   alpha: 0.01,
-  minSamples: 50,
+  minSamples: 20,
   errorRate: { minEffect: 0.005, tau: 0.01 },
   latency: { minEffect: 0.1, tau: 0.05 },
 };

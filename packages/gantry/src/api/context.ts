@@ -22,6 +22,8 @@ export interface ApiContext extends StatusDeps {
   flags: Flags;
   freezes: FreezeStore;
   runtime: Runtime;
+  /** Signs pin tickets (X-Gantry-Pin) for `gantry pin`. */
+  pinKey: Buffer;
   /** Prometheus text of the control plane and the router. */
   metrics: () => Promise<string>;
 }

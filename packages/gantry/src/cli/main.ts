@@ -8,6 +8,7 @@ import { flags } from "./commands/flags.ts";
 import { approve, freeze } from "./commands/freeze.ts";
 import { history } from "./commands/history.ts";
 import { logs } from "./commands/logs.ts";
+import { pin } from "./commands/pin.ts";
 import { promote } from "./commands/promote.ts";
 import { rollback } from "./commands/rollback.ts";
 import { status } from "./commands/status.ts";
@@ -21,6 +22,7 @@ const commands: Command[] = [
   deploy,
   rollback,
   promote,
+  pin,
   approve,
   status,
   history,

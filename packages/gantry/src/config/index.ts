@@ -10,6 +10,7 @@ export {
   type CanaryStep,
   envMap,
   type HealthCheckSpec,
+  type Phase,
   type ServiceSpec,
   type ServiceSpecInput,
   type SmokeCheckSpec,

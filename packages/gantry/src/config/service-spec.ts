@@ -87,11 +87,11 @@ export const blueGreenStrategy = z
 export const analysisSpec = z
   .object({
     /** How often the judges look at the router's figures. */
-    interval: duration.default(1000),
+    interval: duration.default(500),
     /** False-alarm rate of a whole analysis, however often it looks. */
     alpha: z.number().gt(0).max(0.2).default(0.01),
     /** Requests each version needs before a verdict. */
-    minSamples: z.number().int().min(10).default(50),
+    minSamples: z.number().int().min(10).default(20),
     errorRate: z
       .object({
         /** A canary fails only when it is worse than stable by more than this (absolute rate: 0.005 = half a point). */
@@ -151,15 +151,83 @@ export const canaryStrategy = z
     });
   });
 
+const oneOrMore = z.union([z.string(), z.array(z.string()).min(1)]);
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "a header name is letters, digits and - (e.g. x-user-id)");
+
+/** Who belongs to a phase's group: any of these makes a request a member. */
+export const cohortMatch = z
+  .object({
+    /** Header name → value (or values), e.g. {x-staff: "1"}. */
+    header: z.record(headerName, oneOrMore).optional(),
+    /** Cookie name → value (or values), e.g. {beta: "yes"}. */
+    cookie: z.record(z.string().min(1), oneOrMore).optional(),
+    /** User keys (as read by userKey), e.g. a beta list. */
+    users: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict()
+  .refine((m) => m.header || m.cookie || m.users, {
+    message: 'a match needs header, cookie or users, e.g. {header: {x-staff: "1"}}',
+  });
+
+export const phase = z
+  .object({
+    /** Shown in status and the audit trail; defaults to the group or the percentage. */
+    name: z.string().min(1).max(100).optional(),
+    /** A group that gets the candidate from this phase on. */
+    match: cohortMatch.optional(),
+    /** From this phase on, this share of all users (by a sticky hash of their key) gets the candidate. */
+    percent: z.number().gt(0).max(100).optional(),
+    /** Judge the candidate against stable for this long once the phase's users have it. */
+    analysis: duration.optional(),
+    /** Then wait this long, or until `gantry promote`. */
+    pause: z.union([z.literal("promote"), duration]).optional(),
+  })
+  .strict()
+  .refine((p) => (p.match === undefined) !== (p.percent === undefined), {
+    message: "a phase adds either a group (match) or a percentage of users (percent), not both or neither",
+  });
+export type Phase = z.output<typeof phase>;
+
+export const phasedStrategy = z
+  .object({
+    type: z.literal("phased"),
+    /** Where a user's key is read for sticky percentages and `users` lists: a header, else a cookie. */
+    userKey: z
+      .object({ header: headerName.optional(), cookie: z.string().min(1).optional() })
+      .strict()
+      .refine((k) => k.header || k.cookie, { message: "userKey needs a header or a cookie (or both)" })
+      .default({ header: "x-user-id" }),
+    /** Groups in order of risk tolerance; after the last phase, everyone gets the candidate. */
+    phases: z.array(phase).min(1).max(50),
+    analysis: analysisSpec.default(analysisSpec.parse({})),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    let percent = 0;
+    s.phases.forEach((p, i) => {
+      if (p.percent === undefined) return;
+      if (p.percent < percent)
+        ctx.addIssue({
+          code: "custom",
+          path: ["phases", i, "percent"],
+          message: `percentages only grow (a user who had the candidate keeps it): ${p.percent} follows ${percent}`,
+        });
+      percent = p.percent;
+    });
+  });
+
 export const strategySpec = z.discriminatedUnion("type", [
   recreateStrategy,
   rollingStrategy,
   blueGreenStrategy,
   canaryStrategy,
+  phasedStrategy,
 ]);
 export type StrategySpec = z.output<typeof strategySpec>;
 export type StrategyType = StrategySpec["type"];
-export const strategyTypes = ["recreate", "rolling", "blue-green", "canary"] as const;
+export const strategyTypes = ["recreate", "rolling", "blue-green", "canary", "phased"] as const;
 
 export const maintenanceSpec = z
   .object({

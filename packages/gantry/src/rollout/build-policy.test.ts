@@ -46,7 +46,33 @@ describe("router policy", () => {
       ],
       [instance("a1", "v1", false), instance("b2", "v2")],
     );
-    expect(policy.services[0]!.backends).toEqual([]);
+    // v2 is listed without a share: only a pinned request (X-Gantry-Pin) may reach it.
+    expect(policy.services[0]!.backends.map((b) => [b.version, b.weight])).toEqual([["v2", 0]]);
+  });
+
+  it("routes by cohorts during a phased rollout, stable taking whatever the candidate cannot", () => {
+    const cohorts = {
+      stable: "v1",
+      candidate: "v2",
+      userKey: { header: "x-user-id" },
+      groups: [{ name: "staff", headers: { "x-staff": ["1"] }, cookies: {}, users: [] }],
+      percent: 10,
+      salt: "v2",
+    };
+    const policy = buildRouterPolicy(
+      1,
+      [{ name: "demo", spec, traffic: { cohorts }, mode: "normal" }],
+      [instance("a1", "v1"), instance("b2", "v2")],
+      new Date(),
+      "a".repeat(44),
+    );
+    const route = policy.services[0]!;
+    expect(route.cohorts).toEqual(cohorts);
+    expect(route.pinKey).toBe("a".repeat(44));
+    expect(route.backends.map((b) => [b.version, b.weight])).toEqual([
+      ["v1", 100],
+      ["v2", 0],
+    ]);
   });
 
   it("carries the maintenance page with Retry-After in whole seconds", () => {

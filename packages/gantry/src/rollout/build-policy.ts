@@ -8,12 +8,12 @@ import {
   type ServiceRoute,
 } from "../router/policy.ts";
 import type { Switches } from "../services/index.ts";
-import type { TrafficShare } from "./plan.ts";
+import type { Traffic, TrafficShare } from "./plan.ts";
 
 export interface ServiceView {
   name: string;
   spec: ServiceSpec;
-  traffic: TrafficShare[] | "by-instances";
+  traffic: Traffic;
   /** The mode the rollout engine set (e.g. maintenance during a stop-and-go deploy). */
   mode: ServiceMode;
   switches?: Switches;
@@ -34,6 +34,7 @@ export function buildRouterPolicy(
   services: ServiceView[],
   instances: InstanceView[],
   now: Date = new Date(),
+  pinKey: string | null = null,
 ): RouterPolicy {
   return {
     revision,
@@ -42,6 +43,7 @@ export function buildRouterPolicy(
         s,
         instances.filter((i) => i.service === s.name && i.serving),
         now,
+        pinKey,
       ),
     ),
   };
@@ -87,7 +89,12 @@ function fallbackFor(service: ServiceView): ServiceRoute["fallback"] {
   };
 }
 
-function routeFor(service: ServiceView, serving: InstanceView[], now: Date): ServiceRoute {
+function routeFor(
+  service: ServiceView,
+  serving: InstanceView[],
+  now: Date,
+  pinKey: string | null,
+): ServiceRoute {
   const { spec } = service;
   const { mode, until } = effectiveMode(service, now);
   return {
@@ -109,20 +116,34 @@ function routeFor(service: ServiceView, serving: InstanceView[], now: Date): Ser
       body: spec.maintenance.body ?? defaultMaintenancePage.body,
     },
     backends: backendsFor(service.traffic, serving),
+    cohorts:
+      typeof service.traffic === "object" && "cohorts" in service.traffic ? service.traffic.cohorts : null,
+    pinKey,
   };
 }
 
-function backendsFor(traffic: TrafficShare[] | "by-instances", serving: InstanceView[]): Backend[] {
+/**
+ * Each version's serving instances with its share. Versions with serving instances but no
+ * share are listed with weight 0: they take no traffic, but a pinned request may reach them
+ * (a canary before its first step, a blue-green colour before the switch).
+ */
+function backendsFor(traffic: Traffic, serving: InstanceView[]): Backend[] {
   const upstreams = (version: string) =>
     serving.filter((i) => i.version === version).map((i) => ({ id: i.id, host: "127.0.0.1", port: i.port }));
+  const versions = [...new Set(serving.map((i) => i.version))];
   const shares: TrafficShare[] =
     traffic === "by-instances"
-      ? [...new Set(serving.map((i) => i.version))].map((version) => ({
-          version,
-          weight: upstreams(version).length,
-        }))
-      : traffic;
+      ? versions.map((version) => ({ version, weight: upstreams(version).length }))
+      : "cohorts" in traffic
+        ? // Weights only matter when a cohort's version has no serving instance: then stable.
+          [
+            { version: traffic.cohorts.stable, weight: 100 },
+            { version: traffic.cohorts.candidate, weight: 0 },
+          ]
+        : traffic.filter((t) => t.weight > 0);
+  for (const version of versions)
+    if (!shares.some((t) => t.version === version)) shares.push({ version, weight: 0 });
   return shares
     .map((share) => ({ version: share.version, weight: share.weight, instances: upstreams(share.version) }))
-    .filter((b) => b.weight > 0 && b.instances.length > 0);
+    .filter((b) => b.instances.length > 0);
 }

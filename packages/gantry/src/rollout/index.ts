@@ -10,6 +10,7 @@ export {
   type RollbackRequest,
   RolloutOrchestrator,
 } from "./orchestrator.ts";
+export { ensurePinKey } from "./pin-key.ts";
 export { planRollout, type Step, type Target } from "./plan.ts";
 export { DeployFailure, type HealthStatus, type HealthWatcher } from "./ports.ts";
 export {

@@ -173,7 +173,7 @@ describe("canary plan", () => {
   it("judges with the strategy's analysis settings and pauses for promote without an end", () => {
     const analysis = plan().find((s) => s.kind === "analysis")!;
     expect(analysis).toMatchObject({ baseline: "v1", candidate: "v2", forMs: 30_000 });
-    expect(analysis.kind === "analysis" && analysis.settings).toMatchObject({ alpha: 0.01, minSamples: 50 });
+    expect(analysis.kind === "analysis" && analysis.settings).toMatchObject({ alpha: 0.01, minSamples: 20 });
     expect(plan().filter((s) => s.kind === "pause")).toMatchObject([{ forMs: null }, { forMs: 60_000 }]);
   });
 
@@ -205,5 +205,68 @@ describe("canary plan", () => {
       path: ["steps", 0, "analysis"],
       message: "an analysis needs canary traffic to judge: put a setWeight above 0 before it",
     });
+  });
+});
+
+describe("phased plan", () => {
+  const strategy = strategySpec.parse({
+    type: "phased",
+    userKey: { header: "X-User-Id", cookie: "uid" },
+    phases: [
+      { name: "staff", match: { header: { "X-Staff": "1" } }, analysis: "30s" },
+      { name: "beta", match: { users: ["ann", "bob"], cookie: { beta: ["yes", "1"] } }, pause: "promote" },
+      { percent: 10, analysis: "1m", pause: "5m" },
+      { percent: 50 },
+    ],
+  });
+  const plan = () => planRollout({ from: "v1", to: "v2", count: 2, strategy });
+
+  it("adds each phase's users to those of the phases before, then sends everyone and stops stable", () => {
+    expect(plan().map((s) => s.description)).toEqual([
+      "start 2 × v2 beside v1, without users",
+      "phase 1: v2 for staff",
+      "judge v2 for staff against v1 for 30s",
+      "phase 2: v2 for beta",
+      "wait for `gantry promote`",
+      "phase 3: v2 for 10% of users",
+      "judge v2 for 10% of users against v1 for 60s",
+      "pause for 300s",
+      "phase 4: v2 for 50% of users",
+      "send everyone to v2",
+      "stop v1",
+    ]);
+    const cohorts = targets(plan()).flatMap((t) =>
+      typeof t.traffic === "object" && "cohorts" in t.traffic ? [t.traffic.cohorts] : [],
+    );
+    expect(cohorts.map((c) => [c.groups.map((g) => g.name), c.percent])).toEqual([
+      [["staff"], 0],
+      [["staff", "beta"], 0],
+      [["staff", "beta"], 10],
+      [["staff", "beta"], 50],
+    ]);
+    expect(cohorts[1]!.groups[1]).toEqual({
+      name: "beta",
+      headers: {},
+      cookies: { beta: ["yes", "1"] },
+      users: ["ann", "bob"],
+    });
+    // Header names are matched case-insensitively: stored lower case.
+    expect(cohorts[0]!.groups[0]!.headers).toEqual({ "x-staff": ["1"] });
+    expect(cohorts[0]).toMatchObject({ stable: "v1", candidate: "v2", salt: "v2" });
+    expect(targets(plan()).at(-1)).toEqual({
+      instances: { v2: 2 },
+      traffic: [{ version: "v2", weight: 100 }],
+      mode: "normal",
+    });
+  });
+
+  it("refuses a phase with both or neither of a group and a percentage, and a shrinking percentage", () => {
+    const bad = (phases: unknown[]) => strategySpec.safeParse({ type: "phased", phases });
+    expect(bad([{ percent: 10, match: { users: ["a"] } }]).success).toBe(false);
+    expect(bad([{ analysis: "1m" }]).success).toBe(false);
+    const shrinking = bad([{ percent: 50 }, { percent: 10 }]);
+    expect(shrinking.success).toBe(false);
+    expect(JSON.stringify(shrinking.error?.issues)).toContain("percentages only grow");
+    expect(bad([{ match: {} }]).success).toBe(false);
   });
 });

@@ -1,9 +1,9 @@
-import type { AnalysisSpec, CanaryStep, SmokeCheckSpec, StrategySpec } from "../config/index.ts";
+import type { AnalysisSpec, CanaryStep, Phase, SmokeCheckSpec, StrategySpec } from "../config/index.ts";
+import type { CohortGroup, RouteCohorts } from "../router/cohorts.ts";
 import type { ServiceMode } from "../router/policy.ts";
+import type { Traffic, TrafficShare } from "../services/index.ts";
 
-import type { TrafficShare } from "../services/index.ts";
-
-export type { TrafficShare };
+export type { Traffic, TrafficShare };
 
 /**
  * What a service should look like after a step. Converging to a target is idempotent, so a
@@ -12,8 +12,8 @@ export type { TrafficShare };
 export interface Target {
   /** Instances wanted per version; versions not listed get none. */
   instances: Record<string, number>;
-  /** Traffic by version, or "by-instances": every ready instance of every listed version alike. */
-  traffic: TrafficShare[] | "by-instances";
+  /** Traffic by version, "by-instances" (every ready instance of every listed version alike), or by cohorts of users. */
+  traffic: Traffic;
   mode: ServiceMode;
 }
 
@@ -50,6 +50,8 @@ export function planRollout(input: PlanInput): Step[] {
       return withMode(planBlueGreen(input, input.strategy.smoke, input.strategy.idleFor), input);
     case "canary":
       return planCanary(input, input.strategy.steps, input.strategy.analysis);
+    case "phased":
+      return planPhased(input, input.strategy);
   }
 }
 
@@ -59,7 +61,11 @@ export function planRollout(input: PlanInput): Step[] {
  */
 function withMode(steps: Step[], { from, count, strategy }: PlanInput): Step[] {
   const during =
-    strategy.type === "recreate" ? "maintenance" : strategy.type === "canary" ? "normal" : strategy.during;
+    strategy.type === "recreate"
+      ? "maintenance"
+      : strategy.type === "canary" || strategy.type === "phased"
+        ? "normal"
+        : strategy.during;
   if (during === "normal") return steps;
   const last = steps.findLastIndex((s) => s.kind === "converge");
   const moded = steps.map((s, i) =>
@@ -228,6 +234,88 @@ export function planCanary(
   steps.push(converge(`send all traffic to ${to}`, both(100)));
   steps.push(converge(`stop ${from}`, { instances: { [to]: count }, traffic: all(to), mode: "normal" }));
   return steps;
+}
+
+/**
+ * One-some-many: the candidate starts beside stable without users, then each phase adds a
+ * group (internal users, a beta list) or raises the share of users picked by a sticky hash
+ * of their key, each optionally judged against stable and paused; after the last phase
+ * everyone gets the candidate and stable stops. A user keeps their version throughout,
+ * since groups and the share only grow.
+ */
+export function planPhased(
+  { from, to, count }: PlanInput,
+  strategy: Extract<StrategySpec, { type: "phased" }>,
+): Step[] {
+  if (from === null || from === to) {
+    return [
+      converge(`start ${count} × ${to}`, { instances: { [to]: count }, traffic: all(to), mode: "normal" }),
+    ];
+  }
+  const instances = { [from]: count, [to]: count };
+  const steps: Step[] = [
+    converge(`start ${count} × ${to} beside ${from}, without users`, {
+      instances,
+      traffic: all(from),
+      mode: "normal",
+    }),
+  ];
+  const groups: CohortGroup[] = [];
+  let percent = 0;
+  for (const [i, p] of strategy.phases.entries()) {
+    if (p.match) groups.push(cohortGroup(p, i));
+    if (p.percent !== undefined) percent = p.percent;
+    const name = phaseName(p, i);
+    const cohorts: RouteCohorts = {
+      stable: from,
+      candidate: to,
+      userKey: strategy.userKey,
+      groups: [...groups],
+      percent,
+      salt: to,
+    };
+    steps.push(
+      converge(`phase ${i + 1}: ${to} for ${name}`, { instances, traffic: { cohorts }, mode: "normal" }),
+    );
+    if (p.analysis !== undefined) {
+      steps.push({
+        kind: "analysis",
+        description: `judge ${to} for ${name} against ${from} for ${seconds(p.analysis)}`,
+        baseline: from,
+        candidate: to,
+        forMs: p.analysis,
+        settings: strategy.analysis,
+      });
+    }
+    if (p.pause !== undefined) {
+      steps.push({
+        kind: "pause",
+        description: p.pause === "promote" ? `wait for \`gantry promote\`` : `pause for ${seconds(p.pause)}`,
+        forMs: p.pause === "promote" ? null : p.pause,
+      });
+    }
+  }
+  steps.push(converge(`send everyone to ${to}`, { instances, traffic: all(to), mode: "normal" }));
+  steps.push(converge(`stop ${from}`, { instances: { [to]: count }, traffic: all(to), mode: "normal" }));
+  return steps;
+}
+
+function phaseName(p: Phase, index: number): string {
+  if (p.name) return p.name;
+  if (p.percent !== undefined) return `${p.percent}% of users`;
+  return `group ${index + 1}`;
+}
+
+function cohortGroup(p: Phase, index: number): CohortGroup {
+  const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
+  const lowerKeys = (r: Record<string, string | string[]> | undefined) =>
+    Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k.toLowerCase(), list(v)]));
+  return {
+    name: phaseName(p, index),
+    headers: lowerKeys(p.match?.header),
+    cookies: Object.fromEntries(Object.entries(p.match?.cookie ?? {}).map(([k, v]) => [k, list(v)])),
+    users: p.match?.users ?? [],
+  };
 }
 
 function seconds(ms: number): string {

@@ -82,7 +82,13 @@ export class TrafficController {
       serving: r.state === "ready" && health.status(r.id) === "healthy",
     }));
     this.#revision += 1;
-    return buildRouterPolicy(this.#revision, views, serving);
+    return buildRouterPolicy(
+      this.#revision,
+      views,
+      serving,
+      new Date(),
+      this.#deps.pinKey?.toString("base64"),
+    );
   }
 }
 
@@ -92,4 +98,6 @@ export interface TrafficControllerDeps {
   health: HealthWatcher;
   router: RouterAdmin;
   log: Logger;
+  /** Signs pin tickets; the router honours X-Gantry-Pin only with it. */
+  pinKey?: Buffer;
 }

@@ -44,6 +44,25 @@ const route = z.object({
       halfOpenRequests: z.number().int().min(1).max(1000),
     })
     .optional(),
+  cohorts: z
+    .object({
+      stable: z.string().min(1),
+      candidate: z.string().min(1),
+      userKey: z.object({ header: z.string().min(1).optional(), cookie: z.string().min(1).optional() }),
+      groups: z.array(
+        z.object({
+          name: z.string(),
+          headers: z.record(z.string(), z.array(z.string())),
+          cookies: z.record(z.string(), z.array(z.string())),
+          users: z.array(z.string()),
+        }),
+      ),
+      percent: z.number().min(0).max(100),
+      salt: z.string(),
+    })
+    .nullable()
+    .optional(),
+  pinKey: z.string().min(16).nullable().optional(),
 });
 
 /** Validates a policy pushed to the router's admin API; a bad one never replaces a good one. */

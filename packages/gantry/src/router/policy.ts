@@ -10,6 +10,7 @@ export interface RouterPolicy {
 }
 
 import type { BreakerSettings } from "./circuit-breaker.ts";
+import type { RouteCohorts } from "./cohorts.ts";
 
 /** normal · maintenance: every request gets the maintenance page · read-only: writes get 503, reads flow. */
 export type ServiceMode = "normal" | "maintenance" | "read-only";
@@ -25,7 +26,7 @@ export interface ServiceRoute {
   /** maintenance: every request gets the maintenance page (503 + Retry-After). */
   mode: ServiceMode;
   maintenance: MaintenancePage;
-  /** Versions that take traffic, each with its share. Weights are relative; 0 takes none. */
+  /** Versions that take traffic, each with its share. Weights are relative; 0 takes none (but a pinned request). */
   backends: Backend[];
   /** The mode ends (back to normal) at this ISO time, even if no new policy arrives. */
   modeUntil?: string | null;
@@ -33,6 +34,10 @@ export interface ServiceRoute {
   /** Where traffic goes when no instance can serve or the breaker is open. */
   fallback?: Upstream | null;
   breaker?: BreakerSettings;
+  /** A phased rollout: which users get the candidate (instead of weights). */
+  cohorts?: RouteCohorts | null;
+  /** Key (base64) of the pin tickets the router honours (X-Gantry-Pin); none: pins are ignored. */
+  pinKey?: string | null;
 }
 
 export interface ReadOnlySettings {

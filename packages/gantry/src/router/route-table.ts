@@ -1,3 +1,4 @@
+import { cohortVersion, type HeaderList, headerValue, pinHeader, verifyPin } from "./cohorts.ts";
 import type { Backend, RouterPolicy, ServiceRoute, Upstream } from "./policy.ts";
 
 /**
@@ -62,19 +63,52 @@ export function normalizeHost(host: string | undefined): string {
 
 export class CompiledRoute {
   readonly spec: ServiceRoute;
+  /** Versions with instances, whatever their weight (a pinned request may go to any). */
   readonly #backends: Backend[];
+  /** Of those, the ones that take a share of traffic. */
+  readonly #weighted: Backend[];
   readonly #current: number[];
   readonly #next: number[];
+  readonly #pinKey: Buffer | undefined;
 
   constructor(spec: ServiceRoute) {
     this.spec = spec;
-    this.#backends = spec.backends.filter((b) => b.weight > 0 && b.instances.length > 0);
-    this.#current = this.#backends.map(() => 0);
+    this.#backends = spec.backends.filter((b) => b.instances.length > 0);
+    this.#weighted = this.#backends.filter((b) => b.weight > 0);
+    this.#current = this.#weighted.map(() => 0);
     this.#next = this.#backends.map(() => 0);
+    this.#pinKey = spec.pinKey ? Buffer.from(spec.pinKey, "base64") : undefined;
   }
 
   get hasBackends(): boolean {
-    return this.#backends.length > 0;
+    return this.#weighted.length > 0;
+  }
+
+  /**
+   * The instance for a request: the version a valid pin ticket names, else the one its
+   * cohort gets during a phased rollout, else by weight (see `pick`). A pinned or cohort
+   * version without a usable instance falls back to the weights.
+   */
+  choose(
+    headers: HeaderList,
+    usable: (u: Upstream) => boolean,
+    now: number,
+  ): { backend: Backend; upstream: Upstream } | undefined {
+    if (this.#pinKey) {
+      const ticket = headerValue(headers, pinHeader);
+      const version = ticket && verifyPin(this.#pinKey, this.spec.service, ticket, now);
+      const pinned = version ? this.#backends.find((b) => b.version === version) : undefined;
+      const choice = pinned && this.pickIn(pinned, usable);
+      if (choice) return choice;
+    }
+    const cohorts = this.spec.cohorts;
+    if (cohorts) {
+      const version = cohortVersion(this.spec.service, cohorts, headers);
+      const backend = this.#backends.find((b) => b.version === version);
+      const choice = backend && this.pickIn(backend, usable);
+      if (choice) return choice;
+    }
+    return this.pick(usable);
   }
 
   /**
@@ -89,8 +123,8 @@ export class CompiledRoute {
     const ok = (u: Upstream) => usable(u) && !exclude?.has(u.id);
     let total = 0;
     let best = -1;
-    for (let i = 0; i < this.#backends.length; i++) {
-      const b = this.#backends[i]!;
+    for (let i = 0; i < this.#weighted.length; i++) {
+      const b = this.#weighted[i]!;
       if (!b.instances.some(ok)) continue;
       this.#current[i]! += b.weight;
       total += b.weight;
@@ -98,7 +132,7 @@ export class CompiledRoute {
     }
     if (best === -1) return undefined;
     this.#current[best]! -= total;
-    return this.pickIn(this.#backends[best]!, ok);
+    return this.pickIn(this.#weighted[best]!, ok);
   }
 
   /** The next usable instance of one version, round-robin; undefined when it has none. */

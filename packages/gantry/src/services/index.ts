@@ -5,10 +5,12 @@ export {
   type ReleaseUpload,
 } from "./release-intake.ts";
 export {
+  type CohortTraffic,
   type Release,
   type Service,
   ServiceCatalog,
   type ServiceState,
   type Switches,
+  type Traffic,
   type TrafficShare,
 } from "./service-catalog.ts";

@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Selectable } from "kysely";
 import { type ServiceSpec, serviceSpec } from "../config/index.ts";
 import { GantryError } from "../errors/index.ts";
+import type { RouteCohorts } from "../router/cohorts.ts";
 import type { ServiceMode } from "../router/policy.ts";
 import type { Database } from "../store/index.ts";
 
@@ -31,10 +32,18 @@ export interface TrafficShare {
   weight: number;
 }
 
+/** During a phased rollout, users decide the version: groups, then a sticky percentage. */
+export interface CohortTraffic {
+  cohorts: RouteCohorts;
+}
+
+/** Shares by version, every ready instance alike ("by-instances"), or cohorts of users. */
+export type Traffic = TrafficShare[] | "by-instances" | CohortTraffic;
+
 export interface ServiceState {
   service: string;
   liveVersion: string | null;
-  traffic: TrafficShare[] | "by-instances";
+  traffic: Traffic;
   mode: ServiceMode;
   idle: { version: string; until: string } | null;
   switches: Switches;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   envMap,
+  parseDuration,
   parseOrThrow,
   serviceName,
   serviceSpec,
@@ -11,6 +12,7 @@ import {
 import { GantryError } from "../../errors/index.ts";
 import { invalidRange } from "../../policy/index.ts";
 import { statusReport, summarizeRollout } from "../../rollout/index.ts";
+import { signPin } from "../../router/cohorts.ts";
 import type { ApiContext } from "../context.ts";
 import { type RouteDef, route } from "../route.ts";
 
@@ -173,6 +175,48 @@ export function serviceRoutes(ctx: ApiContext): RouteDef[] {
           reason: body.reason,
         });
         return { rollout: summarizeRollout(rollout) };
+      },
+    }),
+    route({
+      method: "POST",
+      url: "/api/v1/services/:service/pin",
+      permission: "deploy",
+      tag: "rollouts",
+      summary:
+        "Issue a pin ticket: requests carrying it as X-Gantry-Pin go to that version, whatever the weights or cohorts",
+      params: serviceParams,
+      body: z
+        .object({
+          version: versionName,
+          /** How long the ticket works: a duration, 1h by default, at most 24h. */
+          for: z.string().optional(),
+          reason: z.string().max(2000).optional(),
+        })
+        .strict(),
+      status: 201,
+      handler: async ({ params, body, principal }) => {
+        await ctx.catalog.get(params.service);
+        await ctx.catalog.getRelease(params.service, body.version);
+        const forMs = body.for === undefined ? 3_600_000 : parseDuration(body.for);
+        if (!forMs || forMs > 86_400_000) {
+          throw new GantryError(
+            "BAD_REQUEST",
+            `for "${body.for}" is not a duration of at most 24h; write e.g. 30m or 2h`,
+            { field: "for" },
+          );
+        }
+        const expires = Math.floor((Date.now() + forMs) / 1000);
+        const ticket = signPin(ctx.pinKey, params.service, body.version, expires);
+        const expiresAt = new Date(expires * 1000).toISOString();
+        await ctx.audit.record({
+          actor: principal.name,
+          action: "service.pinned",
+          service: params.service,
+          subject: body.version,
+          reason: body.reason ?? null,
+          data: { version: body.version, until: expiresAt },
+        });
+        return { header: "X-Gantry-Pin", value: ticket, version: body.version, expiresAt };
       },
     }),
     route({

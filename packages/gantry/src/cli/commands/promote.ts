@@ -6,7 +6,7 @@ import { printJson } from "../render.ts";
 export const promote: Command = {
   name: "promote",
   usage: "gantry promote SERVICE [--reason TEXT]",
-  summary: "end the pause or analysis a canary waits in; its next step follows",
+  summary: "end the pause or analysis a canary or phased rollout waits in; its next step follows",
   help: `A canary's steps may pause until promoted ({pause: promote}); promote ends that pause.
 Given during a timed pause or an analysis, it ends that step early (an analysis that has
 already failed has rolled the canary back: promote cannot undo that). Audited.

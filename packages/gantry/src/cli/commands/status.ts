@@ -1,4 +1,5 @@
 import type { ServiceReport } from "../../rollout/index.ts";
+import type { RouteCohorts } from "../../router/cohorts.ts";
 import { clientFrom } from "../api-client.ts";
 import { type Command, clientHelp, clientOptions } from "../command.ts";
 import { printJson, table } from "../render.ts";
@@ -40,7 +41,9 @@ function renderService(s: ServiceReport): string {
   const traffic =
     s.traffic === "by-instances"
       ? "spread over every ready instance"
-      : s.traffic.map((t) => `${t.version} ${t.weight}%`).join(", ") || "none";
+      : "cohorts" in s.traffic
+        ? cohortsText(s.traffic.cohorts)
+        : s.traffic.map((t) => `${t.version} ${t.weight}%`).join(", ") || "none";
   const lines = [
     `${s.service}: live ${s.liveVersion ?? "(nothing deployed)"}   mode ${s.mode}   traffic ${traffic}`,
   ];
@@ -78,4 +81,16 @@ function renderService(s: ServiceReport): string {
     );
   }
   return lines.join("\n");
+}
+
+/** "v2 for staff, beta and 10% of users (by x-user-id); v1 for everyone else". */
+function cohortsText(c: RouteCohorts): string {
+  const who = [...c.groups.map((g) => g.name), ...(c.percent > 0 ? [`${c.percent}% of users`] : [])];
+  const key = [
+    c.userKey.header && `header ${c.userKey.header}`,
+    c.userKey.cookie && `cookie ${c.userKey.cookie}`,
+  ]
+    .filter(Boolean)
+    .join(" or ");
+  return `${c.candidate} for ${who.join(", ") || "nobody yet"} (users by ${key}); ${c.stable} for everyone else`;
 }

@@ -22,6 +22,8 @@ const notForwarded = new Set([
   "x-forwarded-for",
   "x-forwarded-proto",
   "x-forwarded-host",
+  // A pin ticket is for the router; the application never sees it.
+  "x-gantry-pin",
 ]);
 
 /** What the proxy needs to know of a request head, read in one pass over its headers. */
