@@ -11,6 +11,7 @@ export {
   envMap,
   type HealthCheckSpec,
   type Phase,
+  type ScheduleStep,
   type ServiceSpec,
   type ServiceSpecInput,
   type SmokeCheckSpec,

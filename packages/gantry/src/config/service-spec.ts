@@ -130,23 +130,97 @@ export const defaultCanarySteps: CanaryStep[] = [1, 5, 25, 50].flatMap((weight) 
   { analysis: 20_000 },
 ]);
 
+/**
+ * A canary by instance schedule: upgrade a number of instances, or one every interval until
+ * a share of the fleet, each group verified before the next.
+ */
+export const scheduleStep = z.union([
+  z
+    .object({
+      /** Upgrade this many instances in all (so far), then wait. */
+      instances: z.number().int().min(1),
+      wait: duration.default(0),
+    })
+    .strict(),
+  z
+    .object({
+      /** Upgrade one instance every interval… */
+      every: duration,
+      /** …until this share of the fleet runs the canary (e.g. "10%", or 100%). */
+      until: z.union([
+        z.number().gt(0).max(100),
+        z
+          .string()
+          .regex(/^(100|[1-9]?\d(\.\d+)?)%$/, 'until is a share of the fleet, e.g. "25%" or "100%"')
+          .transform((t) => Number(t.slice(0, -1))),
+      ]),
+    })
+    .strict(),
+]);
+export type ScheduleStep = z.output<typeof scheduleStep>;
+
 export const canaryStrategy = z
   .object({
     type: z.literal("canary"),
     /** Traffic share steps with analyses and pauses; after the last, the canary takes all traffic. */
-    steps: z.array(canaryStep).min(1).max(100).default(defaultCanarySteps),
+    steps: z.array(canaryStep).min(1).max(100).optional(),
+    /** Instead of steps: instances upgraded on a schedule, traffic following the instances. */
+    schedule: z.array(scheduleStep).min(1).max(100).optional(),
+    /** Checks run against every upgraded instance before the next group (schedule only). */
+    verify: z.array(smokeCheckSpec).default([]),
     analysis: analysisSpec.default(analysisSpec.parse({})),
   })
   .strict()
   .superRefine((s, ctx) => {
+    if (s.steps && s.schedule)
+      ctx.addIssue({
+        code: "custom",
+        path: ["schedule"],
+        message: "a canary follows either steps (traffic weights) or a schedule (instances), not both",
+      });
+    if (!s.schedule && s.verify.length > 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["verify"],
+        message: "verify runs against upgraded instances: it needs a schedule (for steps, use analysis)",
+      });
     let weight = 0;
-    s.steps.forEach((step, i) => {
+    (s.steps ?? []).forEach((step, i) => {
       if ("setWeight" in step) weight = step.setWeight;
       else if ("analysis" in step && weight === 0)
         ctx.addIssue({
           code: "custom",
           path: ["steps", i, "analysis"],
           message: "an analysis needs canary traffic to judge: put a setWeight above 0 before it",
+        });
+    });
+  })
+  .transform((s) => (s.schedule ? s : { ...s, steps: s.steps ?? defaultCanarySteps }));
+
+/**
+ * Proportional shedding: the new cluster starts beside the old one with as many instances,
+ * takes a growing share of traffic, each share held (and judged) for `every`; the old
+ * cluster keeps running until the new one has all traffic.
+ */
+export const sheddingStrategy = z
+  .object({
+    type: z.literal("shedding"),
+    /** Shares of traffic moved to the new cluster, in order (percent); then 100. */
+    shares: z.array(z.number().gt(0).lt(100)).min(1).max(50).default([10, 25, 50, 75]),
+    /** How long each share is held. */
+    every: duration.default(60_000),
+    /** Judge the new cluster against the old while each share is held. */
+    judge: z.boolean().default(true),
+    analysis: analysisSpec.default(analysisSpec.parse({})),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    s.shares.forEach((share, i) => {
+      if (i > 0 && share <= s.shares[i - 1]!)
+        ctx.addIssue({
+          code: "custom",
+          path: ["shares", i],
+          message: `shares grow step by step: ${share} follows ${s.shares[i - 1]}`,
         });
     });
   });
@@ -224,10 +298,11 @@ export const strategySpec = z.discriminatedUnion("type", [
   blueGreenStrategy,
   canaryStrategy,
   phasedStrategy,
+  sheddingStrategy,
 ]);
 export type StrategySpec = z.output<typeof strategySpec>;
 export type StrategyType = StrategySpec["type"];
-export const strategyTypes = ["recreate", "rolling", "blue-green", "canary", "phased"] as const;
+export const strategyTypes = ["recreate", "rolling", "blue-green", "canary", "phased", "shedding"] as const;
 
 export const maintenanceSpec = z
   .object({

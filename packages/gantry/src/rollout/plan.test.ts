@@ -270,3 +270,86 @@ describe("phased plan", () => {
     expect(bad([{ match: {} }]).success).toBe(false);
   });
 });
+
+describe("canary by instance schedule", () => {
+  const strategy = strategySpec.parse({
+    type: "canary",
+    schedule: [
+      { instances: 1, wait: "5m" },
+      { every: "1m", until: "50%" },
+      { every: "1s", until: "100%" },
+    ],
+    verify: [{ path: "/healthz" }],
+  });
+  const plan = (count: number) => planRollout({ from: "v1", to: "v2", count, strategy });
+
+  it("upgrades one instance, waits judged, then one per interval to a share, then faster to all, verifying each", () => {
+    expect(plan(4).map((s) => s.description)).toEqual([
+      "start v2 (1/4)",
+      "stop v1 (1/4 upgraded)",
+      "verify v2 (1/4)",
+      "judge v2 on 1/4 instances against v1 for 300s",
+      "start v2 (2/4)",
+      "stop v1 (2/4 upgraded)",
+      "verify v2 (2/4)",
+      "judge v2 on 2/4 instances against v1 for 60s",
+      "start v2 (3/4)",
+      "stop v1 (3/4 upgraded)",
+      "verify v2 (3/4)",
+      "wait 1s",
+      "start v2 (4/4)",
+      "stop v1 (4/4 upgraded)",
+      "verify v2 (4/4)",
+    ]);
+  });
+
+  it("never has fewer than the fleet's count ready, nor more than one extra", () => {
+    for (const count of [1, 2, 3, 7, 20]) {
+      for (const t of targets(plan(count))) {
+        const total = Object.values(t.instances).reduce((a, b) => a + b, 0);
+        expect(total).toBeGreaterThanOrEqual(count);
+        expect(total).toBeLessThanOrEqual(count + 1);
+      }
+      expect(targets(plan(count)).at(-1)).toEqual({
+        instances: { v2: count },
+        traffic: [{ version: "v2", weight: 100 }],
+        mode: "normal",
+      });
+    }
+  });
+
+  it("refuses steps and a schedule together, verify without a schedule, and a bad share", () => {
+    const parse = (s: object) => strategySpec.safeParse({ type: "canary", ...s });
+    expect(parse({ steps: [{ setWeight: 5 }], schedule: [{ instances: 1 }] }).success).toBe(false);
+    expect(parse({ verify: [{ path: "/" }] }).success).toBe(false);
+    expect(parse({ schedule: [{ every: "1m", until: "150%" }] }).success).toBe(false);
+    const defaults = parse({});
+    expect(defaults.success && defaults.data.type === "canary" && defaults.data.steps?.slice(0, 2)).toEqual([
+      { setWeight: 1 },
+      { analysis: 20_000 },
+    ]);
+  });
+});
+
+describe("shedding plan", () => {
+  it("shifts growing shares of traffic to the new cluster, each held and judged, the old cluster stopping last", () => {
+    const strategy = strategySpec.parse({ type: "shedding", shares: [20, 60], every: "30s" });
+    const steps = planRollout({ from: "v1", to: "v2", count: 2, strategy });
+    expect(steps.map((s) => s.description)).toEqual([
+      "start 2 × v2 beside v1, without traffic",
+      "shift 20% of traffic to v2's cluster",
+      "judge v2 at 20% against v1 for 30s",
+      "shift 60% of traffic to v2's cluster",
+      "judge v2 at 60% against v1 for 30s",
+      "send all traffic to v2",
+      "stop v1",
+    ]);
+    const unjudged = strategySpec.parse({ type: "shedding", judge: false });
+    expect(
+      planRollout({ from: "v1", to: "v2", count: 2, strategy: unjudged }).filter(
+        (s) => s.kind === "analysis",
+      ),
+    ).toEqual([]);
+    expect(strategySpec.safeParse({ type: "shedding", shares: [50, 20] }).success).toBe(false);
+  });
+});

@@ -1,4 +1,11 @@
-import type { AnalysisSpec, CanaryStep, Phase, SmokeCheckSpec, StrategySpec } from "../config/index.ts";
+import type {
+  AnalysisSpec,
+  CanaryStep,
+  Phase,
+  ScheduleStep,
+  SmokeCheckSpec,
+  StrategySpec,
+} from "../config/index.ts";
 import type { CohortGroup, RouteCohorts } from "../router/cohorts.ts";
 import type { ServiceMode } from "../router/policy.ts";
 import type { Traffic, TrafficShare } from "../services/index.ts";
@@ -49,9 +56,13 @@ export function planRollout(input: PlanInput): Step[] {
     case "blue-green":
       return withMode(planBlueGreen(input, input.strategy.smoke, input.strategy.idleFor), input);
     case "canary":
-      return planCanary(input, input.strategy.steps, input.strategy.analysis);
+      return input.strategy.schedule
+        ? planInstanceCanary(input, input.strategy.schedule, input.strategy.verify, input.strategy.analysis)
+        : planCanary(input, input.strategy.steps ?? [], input.strategy.analysis);
     case "phased":
       return planPhased(input, input.strategy);
+    case "shedding":
+      return planShedding(input, input.strategy);
   }
 }
 
@@ -63,9 +74,9 @@ function withMode(steps: Step[], { from, count, strategy }: PlanInput): Step[] {
   const during =
     strategy.type === "recreate"
       ? "maintenance"
-      : strategy.type === "canary" || strategy.type === "phased"
-        ? "normal"
-        : strategy.during;
+      : strategy.type === "rolling" || strategy.type === "blue-green"
+        ? strategy.during
+        : "normal";
   if (during === "normal") return steps;
   const last = steps.findLastIndex((s) => s.kind === "converge");
   const moded = steps.map((s, i) =>
@@ -233,6 +244,106 @@ export function planCanary(
   }
   steps.push(converge(`send all traffic to ${to}`, both(100)));
   steps.push(converge(`stop ${from}`, { instances: { [to]: count }, traffic: all(to), mode: "normal" }));
+  return steps;
+}
+
+/**
+ * Proportional shedding: the new cluster (as many instances as the old) takes each share of
+ * traffic in turn, held for `every` and judged against the old cluster meanwhile (unless
+ * `judge: false`), then all of it; the old cluster stops last. It is a canary whose steps
+ * are the shares, so an abort is one switch back.
+ */
+export function planShedding(
+  input: PlanInput,
+  strategy: Extract<StrategySpec, { type: "shedding" }>,
+): Step[] {
+  const steps: CanaryStep[] = strategy.shares.flatMap((share) => [
+    { setWeight: share },
+    strategy.judge ? { analysis: strategy.every } : { pause: strategy.every },
+  ]);
+  return planCanary(input, steps, strategy.analysis).map((step) =>
+    step.kind === "converge" && step.description.startsWith("send ")
+      ? {
+          ...step,
+          description: step.description.replace(
+            /^send (.*) of traffic to (.*)$/,
+            "shift $1 of traffic to $2's cluster",
+          ),
+        }
+      : step,
+  );
+}
+
+/**
+ * A canary by instance schedule, as fleets are upgraded: instances of the canary replace
+ * stable ones a group at a time (a new one healthy before an old one leaves), traffic
+ * spread over every ready instance, so the canary's share is its share of the fleet; each
+ * group is verified (checks against every upgraded instance) and, during its wait, judged
+ * against stable; then the next group.
+ */
+/** Waits of an instance schedule shorter than this are not judged. */
+export const minJudgedWaitMs = 5000;
+
+export function planInstanceCanary(
+  { from, to, count }: PlanInput,
+  schedule: ScheduleStep[],
+  verify: SmokeCheckSpec[],
+  analysis: AnalysisSpec,
+): Step[] {
+  if (from === null || from === to) {
+    return [
+      converge(`start ${count} × ${to}`, { instances: { [to]: count }, traffic: all(to), mode: "normal" }),
+    ];
+  }
+  const steps: Step[] = [];
+  let upgraded = 0;
+  const upgradeTo = (total: number) => {
+    const target = Math.min(count, total);
+    if (target <= upgraded) return false;
+    const fleet = (o: number, n: number): Target => ({
+      instances: o > 0 ? { [from]: o, [to]: n } : { [to]: n },
+      traffic: o > 0 ? "by-instances" : all(to),
+      mode: "normal",
+    });
+    steps.push(converge(`start ${to} (${target}/${count})`, fleet(count - upgraded, target)));
+    steps.push(converge(`stop ${from} (${target}/${count} upgraded)`, fleet(count - target, target)));
+    upgraded = target;
+    if (verify.length > 0)
+      steps.push({
+        kind: "smoke",
+        description: `verify ${to} (${target}/${count})`,
+        version: to,
+        checks: verify,
+      });
+    return true;
+  };
+  const hold = (forMs: number) => {
+    if (forMs <= 0) return;
+    // A wait too short to gather a sample is a plain wait; the fleet's last group has nothing left to compare.
+    if (upgraded >= count || forMs < minJudgedWaitMs)
+      steps.push({ kind: "pause", description: `wait ${seconds(forMs)}`, forMs });
+    else
+      steps.push({
+        kind: "analysis",
+        description: `judge ${to} on ${upgraded}/${count} instances against ${from} for ${seconds(forMs)}`,
+        baseline: from,
+        candidate: to,
+        forMs,
+        settings: analysis,
+      });
+  };
+  for (const step of schedule) {
+    if ("instances" in step) {
+      if (upgradeTo(step.instances)) hold(step.wait);
+    } else {
+      const goal = Math.ceil((step.until / 100) * count);
+      while (upgraded < goal) {
+        upgradeTo(upgraded + 1);
+        if (upgraded < count) hold(step.every);
+      }
+    }
+  }
+  upgradeTo(count);
   return steps;
 }
 
