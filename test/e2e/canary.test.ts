@@ -148,3 +148,64 @@ describe("canary by traffic weight, judged against stable", () => {
     expect(refused.stderr).toContain("web has no rollout running; nothing to promote");
   });
 });
+
+describe("manual control of a rollout", () => {
+  it("pauses before the next step, resumes, promotes in full past analyses and pauses, and aborts", async () => {
+    const { g, load, status } = await underLoad(
+      "{ type: canary, steps: [{ setWeight: 20 }, { pause: 1s }, { setWeight: 50 }, { analysis: 60s }, { pause: promote }] }",
+    );
+    const deployed = gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v2", "--wait"]);
+    await waitUntil(
+      async () => (await status()).rollout?.stepDescription === "pause for 1s",
+      20_000,
+      "the pause",
+    );
+    const paused = await gantry(g.dataDir, ["pause", "web", "--reason", "checking dashboards"]);
+    expect(paused.code, paused.stderr).toBe(0);
+    await new Promise((r) => setTimeout(r, 2500));
+    // Held before its next step: still at 20%, well after the 1 s pause ended.
+    const held = await status();
+    expect(held.traffic).toEqual([
+      { version: "v1", weight: 80 },
+      { version: "v2", weight: 20 },
+    ]);
+    expect(held.rollout.paused).toMatchObject({ reason: "checking dashboards" });
+    expect((await gantry(g.dataDir, ["status", "web"])).stdout).toContain("PAUSED by local-admin");
+    expect((await gantry(g.dataDir, ["pause", "web"])).stderr).toContain("is already paused");
+
+    expect((await gantry(g.dataDir, ["resume", "web"])).code).toBe(0);
+    await waitUntil(
+      async () => (await status()).rollout?.stepDescription?.startsWith("judge v2 at 50%") === true,
+      20_000,
+      "the analysis at 50%",
+    );
+    const full = await gantry(g.dataDir, ["promote", "web", "--full", "--reason", "ship it"]);
+    expect(full.code, full.stderr).toBe(0);
+    expect((await deployed).code).toBe(0);
+    expect((await status()).liveVersion).toBe("v2");
+
+    const next = gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v3", "--wait"]);
+    await waitUntil(
+      async () => (await status()).rollout?.stepDescription === "pause for 1s",
+      20_000,
+      "v3's pause",
+    );
+    await gantry(g.dataDir, ["pause", "web"]);
+    const aborted = await gantry(g.dataDir, ["abort", "web", "--wait", "--reason", "changed my mind"]);
+    expect(aborted.code, aborted.stdout).toBe(0);
+    expect((await next).code).not.toBe(0);
+    const after = await status();
+    expect(after.liveVersion).toBe("v2");
+    expect(after.traffic).toEqual([{ version: "v2", weight: 100 }]);
+    const nothing = await gantry(g.dataDir, ["abort", "web"]);
+    expect(nothing.code).not.toBe(0);
+    expect(nothing.stderr).toContain("web has no rollout running; nothing to abort");
+    expect(failures(await load.stop())).toEqual([]);
+    const actions = JSON.parse(
+      (await gantry(g.dataDir, ["audit", "--service", "web", "--json"])).stdout,
+    ).events.map((e: { action: string }) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(["rollout.paused", "rollout.unpaused", "rollout.promoted"]),
+    );
+  });
+});

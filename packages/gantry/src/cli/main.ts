@@ -9,7 +9,7 @@ import { approve, freeze } from "./commands/freeze.ts";
 import { history } from "./commands/history.ts";
 import { logs } from "./commands/logs.ts";
 import { pin } from "./commands/pin.ts";
-import { promote } from "./commands/promote.ts";
+import { abort, pauseRollout, promote, resumeRollout } from "./commands/promote.ts";
 import { rollback } from "./commands/rollback.ts";
 import { status } from "./commands/status.ts";
 import { breaker, lock, mode, unlock } from "./commands/switches.ts";
@@ -22,6 +22,9 @@ const commands: Command[] = [
   deploy,
   rollback,
   promote,
+  pauseRollout,
+  resumeRollout,
+  abort,
   pin,
   approve,
   status,

@@ -19,7 +19,7 @@ import type { Converger } from "./converger.ts";
 import type { InstanceRecords } from "./instance-records.ts";
 import { planRollout, planSwitchBack, restoreTarget, type Step, steadyTarget } from "./plan.ts";
 import { DeployFailure, RolloutAborted } from "./ports.ts";
-import type { Rollout, RolloutRecords } from "./rollout-records.ts";
+import type { Rollout, RolloutControl, RolloutRecords } from "./rollout-records.ts";
 import { runSmokeChecks } from "./smoke.ts";
 
 export interface OrchestratorDeps {
@@ -53,6 +53,8 @@ export interface RollbackRequest {
   reason?: string | undefined;
   /** Roll back even when live releases of other services require the current version. */
   force?: boolean | undefined;
+  /** Only abort a running rollout; never start a rollback of a finished one. */
+  abortOnly?: boolean | undefined;
 }
 
 const restoreRetryMs = 2000;
@@ -165,6 +167,11 @@ export class RolloutOrchestrator {
     const [active] = await rollouts.active(service.name);
     if (active?.status === "awaiting_approval") return this.#cancel(active, request.actor, request.reason);
     if (active) return this.#abort(active, request.actor, request.reason);
+    if (request.abortOnly) {
+      throw new GantryError("CONFLICT", `${service.name} has no rollout running; nothing to abort`, {
+        field: "service",
+      });
+    }
     const state = await catalog.state(service.name);
     const live = state.liveVersion;
     const made = live ? await rollouts.lastSucceededTo(service.name, live) : undefined;
@@ -210,11 +217,34 @@ export class RolloutOrchestrator {
     return rollout;
   }
 
-  /** Ends the pause or analysis a running canary is in, by hand; the next step follows. */
-  async promote(request: { service: string; actor: string; reason?: string | undefined }): Promise<Rollout> {
+  /**
+   * Ends the pause or analysis a running canary is in, by hand; the next step follows. With
+   * `full`, every analysis and pause left is skipped too: the rollout goes straight on to
+   * all traffic (from any step).
+   */
+  async promote(request: {
+    service: string;
+    actor: string;
+    reason?: string | undefined;
+    full?: boolean | undefined;
+  }): Promise<Rollout> {
     const service = await this.#d.catalog.get(request.service);
     const [active] = await this.#d.rollouts.active(service.name);
     const step = active?.status === "running" ? active.steps[active.step] : undefined;
+    if (request.full && active?.status === "running") {
+      await this.#d.rollouts.update(active.id, {
+        promotedStep: active.step,
+        control: { ...active.control, full: true },
+      });
+      await this.#audit(
+        active,
+        "rollout.promoted",
+        { step: active.step, description: step?.description ?? null, full: true },
+        request.actor,
+        request.reason,
+      );
+      return this.#d.rollouts.get(active.id);
+    }
     if (!active || !step || (step.kind !== "pause" && step.kind !== "analysis")) {
       throw new GantryError(
         "CONFLICT",
@@ -233,6 +263,64 @@ export class RolloutOrchestrator {
       request.reason,
     );
     return this.#d.rollouts.get(active.id);
+  }
+
+  /**
+   * Holds a running rollout before its next step (the step under way finishes; an analysis
+   * under way still aborts on a failing verdict) until `resume`. Survives a restart.
+   */
+  async pauseRollout(request: {
+    service: string;
+    actor: string;
+    reason?: string | undefined;
+  }): Promise<Rollout> {
+    const active = await this.#runningRollout(request.service, "pause");
+    if (active.control.paused) {
+      throw new GantryError(
+        "CONFLICT",
+        `rollout ${active.id} of ${active.service} is already paused by ${active.control.paused.by} since ${active.control.paused.at}; \`gantry resume ${active.service}\` continues it`,
+        { field: "service" },
+      );
+    }
+    const paused = { by: request.actor, at: this.#d.now().toISOString(), reason: request.reason ?? null };
+    await this.#d.rollouts.update(active.id, { control: { ...active.control, paused } });
+    await this.#audit(active, "rollout.paused", { step: active.step }, request.actor, request.reason);
+    return this.#d.rollouts.get(active.id);
+  }
+
+  /** Lets a paused rollout go on with its next step. */
+  async resumeRollout(request: {
+    service: string;
+    actor: string;
+    reason?: string | undefined;
+  }): Promise<Rollout> {
+    const active = await this.#runningRollout(request.service, "resume");
+    if (!active.control.paused) {
+      throw new GantryError(
+        "CONFLICT",
+        `rollout ${active.id} of ${active.service} is not paused; nothing to resume`,
+        { field: "service" },
+      );
+    }
+    const { paused: _, ...rest } = active.control;
+    await this.#d.rollouts.update(active.id, { control: rest });
+    await this.#audit(active, "rollout.unpaused", { step: active.step }, request.actor, request.reason);
+    return this.#d.rollouts.get(active.id);
+  }
+
+  async #runningRollout(name: string, verb: string): Promise<Rollout> {
+    const service = await this.#d.catalog.get(name);
+    const [active] = await this.#d.rollouts.active(service.name);
+    if (active?.status !== "running") {
+      throw new GantryError(
+        "CONFLICT",
+        active
+          ? `rollout ${active.id} of ${service.name} is ${active.status.replace("_", " ")}; nothing to ${verb}`
+          : `${service.name} has no rollout running; nothing to ${verb}`,
+        { field: "service" },
+      );
+    }
+    return active;
   }
 
   /** Picks up rollouts that were running when the control plane stopped. */
@@ -345,6 +433,8 @@ export class RolloutOrchestrator {
     for (let index = rollout.step; index < rollout.steps.length; index++) {
       if (signal.aborted) throw new RolloutAborted(String(signal.reason));
       const step = rollout.steps[index]!;
+      const control = await this.#holdWhilePaused(rollout.id, signal);
+      if (control.full && (step.kind === "analysis" || step.kind === "pause")) continue;
       await this.#d.rollouts.update(rollout.id, { step: index });
       await this.#audit(rollout, "rollout.step", { step: index, description: step.description }, "gantry");
       await this.#execute(rollout, index, step, signal);
@@ -430,6 +520,15 @@ export class RolloutOrchestrator {
       throw new DeployFailure(
         `analysis inconclusive: fewer than ${settings.minSamples} requests on a side (${judgement.checks[0]!.summary}); send more traffic, lengthen the analysis, or set analysis.onInconclusive: continue`,
       );
+    }
+  }
+
+  /** Returns once the rollout is not paused (at once, mostly), with its control as it is then. */
+  async #holdWhilePaused(id: number, signal: AbortSignal): Promise<RolloutControl> {
+    for (;;) {
+      const { control } = await this.#d.rollouts.get(id);
+      if (!control.paused) return control;
+      await pause(250, signal);
     }
   }
 

@@ -29,6 +29,14 @@ export interface AnalysisRecord {
   at: string;
 }
 
+/** What operators did to a running rollout by hand. */
+export interface RolloutControl {
+  /** Held before its next step (`gantry pause`) until `gantry resume`. */
+  paused?: { by: string; at: string; reason: string | null };
+  /** `gantry promote --full`: the remaining analyses and pauses are skipped. */
+  full?: boolean;
+}
+
 export interface Rollout {
   id: number;
   service: string;
@@ -47,6 +55,7 @@ export interface Rollout {
   analysis: AnalysisRecord | null;
   /** The step at which `gantry promote` was given. */
   promotedStep: number | null;
+  control: RolloutControl;
   actor: string;
   reason: string | null;
   createdAt: string;
@@ -85,6 +94,7 @@ export class RolloutRecords {
         approval: input.approval ? JSON.stringify(input.approval) : null,
         analysis: null,
         promoted_step: null,
+        control: null,
         actor: input.actor,
         reason: input.reason,
         created_at: now,
@@ -148,7 +158,14 @@ export class RolloutRecords {
     change: Partial<
       Pick<
         Rollout,
-        "step" | "status" | "failure" | "abortRequested" | "approval" | "analysis" | "promotedStep"
+        | "step"
+        | "status"
+        | "failure"
+        | "abortRequested"
+        | "approval"
+        | "analysis"
+        | "promotedStep"
+        | "control"
       >
     >,
   ): Promise<void> {
@@ -170,6 +187,7 @@ export class RolloutRecords {
           analysis: change.analysis ? JSON.stringify(change.analysis) : null,
         }),
         ...(change.promotedStep !== undefined && { promoted_step: change.promotedStep }),
+        ...(change.control !== undefined && { control: JSON.stringify(change.control) }),
         ...(finished && { finished_at: now }),
         updated_at: now,
       })
@@ -194,6 +212,7 @@ function toRollout(row: Selectable<Database["rollouts"]>): Rollout {
     approval: row.approval ? JSON.parse(row.approval) : null,
     analysis: row.analysis ? JSON.parse(row.analysis) : null,
     promotedStep: row.promoted_step,
+    control: row.control ? JSON.parse(row.control) : {},
     actor: row.actor,
     reason: row.reason,
     createdAt: row.created_at,

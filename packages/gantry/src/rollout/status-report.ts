@@ -25,6 +25,8 @@ export interface RolloutSummary {
   step: number;
   steps: number;
   stepDescription: string | null;
+  /** Held before its next step by `gantry pause`: who, when, why; null otherwise. */
+  paused: { by: string; at: string; reason: string | null } | null;
   actor: string;
   reason: string | null;
   failure: string | null;
@@ -114,6 +116,7 @@ export function summarizeRollout(r: Rollout): RolloutSummary {
     step: Math.min(r.step + 1, r.steps.length),
     steps: r.steps.length,
     stepDescription: r.steps[r.step]?.description ?? null,
+    paused: r.control.paused ?? null,
     actor: r.actor,
     reason: r.reason,
     failure: r.failure?.reason ?? null,

@@ -248,6 +248,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable("rollouts").addColumn("promoted_step", "integer").execute();
       },
     },
+    "0007_rollout_control": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("rollouts").addColumn("control", "text").execute();
+      },
+    },
   };
 }
 

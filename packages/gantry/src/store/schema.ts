@@ -148,6 +148,8 @@ export interface RolloutsTable {
   analysis: string | null;
   /** The step index at which `gantry promote` was given; null when it was not. */
   promoted_step: number | null;
+  /** Operator control of a running rollout as JSON (RolloutControl): paused, promoted in full. */
+  control: string | null;
   actor: string;
   reason: string | null;
   created_at: string;

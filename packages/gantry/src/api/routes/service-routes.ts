@@ -147,7 +147,14 @@ export function serviceRoutes(ctx: ApiContext): RouteDef[] {
       tag: "rollouts",
       summary: "Abort the running rollout, or return to the previous version",
       params: serviceParams,
-      body: z.object({ reason: z.string().max(2000).optional(), force: z.boolean().optional() }).strict(),
+      body: z
+        .object({
+          reason: z.string().max(2000).optional(),
+          force: z.boolean().optional(),
+          /** Only abort a running rollout (gantry abort); 409 when none runs. */
+          abortOnly: z.boolean().optional(),
+        })
+        .strict(),
       status: 202,
       handler: async ({ params, body, principal }) => {
         const rollout = await ctx.orchestrator.rollback({
@@ -155,6 +162,7 @@ export function serviceRoutes(ctx: ApiContext): RouteDef[] {
           actor: principal.name,
           reason: body.reason,
           force: body.force,
+          abortOnly: body.abortOnly,
         });
         return { rollout: summarizeRollout(rollout) };
       },
@@ -166,17 +174,47 @@ export function serviceRoutes(ctx: ApiContext): RouteDef[] {
       tag: "rollouts",
       summary: "End the pause or analysis the running canary is in; the next step follows",
       params: serviceParams,
-      body: z.object({ reason: z.string().max(2000).optional() }).strict(),
+      body: z
+        .object({
+          reason: z.string().max(2000).optional(),
+          /** Skip every analysis and pause left: straight on to all traffic. */
+          full: z.boolean().optional(),
+        })
+        .strict(),
       status: 202,
       handler: async ({ params, body, principal }) => {
         const rollout = await ctx.orchestrator.promote({
           service: params.service,
           actor: principal.name,
           reason: body.reason,
+          full: body.full,
         });
         return { rollout: summarizeRollout(rollout) };
       },
     }),
+    ...(["pause", "resume"] as const).map((verb) =>
+      route({
+        method: "POST",
+        url: `/api/v1/services/:service/${verb}`,
+        permission: "deploy",
+        tag: "rollouts",
+        summary:
+          verb === "pause"
+            ? "Hold the running rollout before its next step (an analysis under way still aborts on failure)"
+            : "Let a paused rollout go on with its next step",
+        params: serviceParams,
+        body: z.object({ reason: z.string().max(2000).optional() }).strict(),
+        status: 202,
+        handler: async ({ params, body, principal }) => {
+          const request = { service: params.service, actor: principal.name, reason: body.reason };
+          const rollout =
+            verb === "pause"
+              ? await ctx.orchestrator.pauseRollout(request)
+              : await ctx.orchestrator.resumeRollout(request);
+          return { rollout: summarizeRollout(rollout) };
+        },
+      }),
+    ),
     route({
       method: "POST",
       url: "/api/v1/services/:service/pin",

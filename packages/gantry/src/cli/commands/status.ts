@@ -68,6 +68,10 @@ function renderService(s: ServiceReport): string {
     lines.push(
       `  ${s.rollout ? "rollout" : "last rollout"} ${r.id} (${r.kind}, ${r.strategy}) ${r.from ?? "-"} → ${r.to}: ${r.status}, ${state}`,
     );
+    if (r.paused)
+      lines.push(
+        `  PAUSED by ${r.paused.by} since ${r.paused.at}${r.paused.reason ? `: ${r.paused.reason}` : ""} (gantry resume ${s.service})`,
+      );
     if (r.failure) lines.push(`  reason: ${r.failure}`);
     if (r.analysis) {
       lines.push(`  analysis (step ${r.analysis.step + 1}, ${r.analysis.at}): ${r.analysis.verdict}`);

@@ -5,8 +5,16 @@ import { printJson } from "../render.ts";
 
 type Detailed = Omit<RolloutSummary, "failure"> & { failure: RolloutFailure | null };
 
-/** Follows a rollout to its end, printing each step; the exit code says whether the new version serves. */
-export async function waitForRollout(client: ApiClient, id: number, json: boolean): Promise<number> {
+/**
+ * Follows a rollout to its end, printing each step; the exit code says whether the new
+ * version serves, or, when `aborting`, whether the previous one does again.
+ */
+export async function waitForRollout(
+  client: ApiClient,
+  id: number,
+  json: boolean,
+  aborting = false,
+): Promise<number> {
   let lastLine = "";
   for (;;) {
     const { rollout } = await client.request<{ rollout: Detailed }>("GET", `/api/v1/rollouts/${id}`);
@@ -19,7 +27,8 @@ export async function waitForRollout(client: ApiClient, id: number, json: boolea
     if (rollout.status === "succeeded" || rollout.status === "failed" || rollout.status === "rolled_back") {
       if (json) printJson({ rollout });
       else report(rollout);
-      return rollout.status === "succeeded" ? exitCodes.ok : exitCodes.failed;
+      const wanted = aborting ? rollout.status !== "succeeded" : rollout.status === "succeeded";
+      return wanted ? exitCodes.ok : exitCodes.failed;
     }
     await new Promise((r) => setTimeout(r, 250));
   }
