@@ -194,6 +194,12 @@ describe("@gantry/sdk OpenFeature provider against a running Gantry", () => {
     const mismatch = await c.getNumberDetails("r-banner", 7, ctx);
     expect(mismatch).toMatchObject({ value: 7, reason: "ERROR", errorCode: "TYPE_MISMATCH" });
     expect(mismatch.errorMessage).toContain("is a string");
+    expect(app.provider.getDetails("r-banner", 7, ctx)).toMatchObject({
+      value: 7,
+      reason: "ERROR",
+      errorCode: "TYPE_MISMATCH",
+    });
+    expect(app.provider.getValue("no-such-flag", "fallback")).toBe("fallback");
     const noKey = await c.getBooleanDetails("r-split", true, { country: "SE" });
     expect(noKey).toMatchObject({ value: true, reason: "ERROR", errorCode: "TARGETING_KEY_MISSING" });
 
@@ -206,11 +212,15 @@ describe("@gantry/sdk OpenFeature provider against a running Gantry", () => {
           environment: "production",
           context,
         });
-        expect({ value: local.value, variant: local.variant, reason: local.reason }).toEqual({
+        const expected = {
           value: remote.json.result.value,
           variant: remote.json.result.variant,
           reason: remote.json.result.reason,
-        });
+        };
+        expect({ value: local.value, variant: local.variant, reason: local.reason }).toEqual(expected);
+        // The synchronous path answers the same.
+        const sync = app.provider.getDetails(key, false, context);
+        expect({ value: sync.value, variant: sync.variant, reason: sync.reason }).toEqual(expected);
       }
     }
   });

@@ -7,16 +7,21 @@ export interface EvaluationCount {
 }
 
 interface Counter {
+  /** Evaluations since the last take. */
   count: number;
-  lastMs: number;
+  /** Evaluations of a report that failed, waiting to be sent again, and when the last of them was. */
+  carried: number;
+  carriedLastMs: number;
 }
 
 /**
- * How often each flag served each variant since the last report, in memory and bounded:
- * counting is two map lookups and an increment (no allocation once a pair has been seen),
- * at most `maxEntries` flag/variant pairs are held (a pair not served for a report interval
- * is forgotten), and what does not fit is dropped and
- * counted, never queued. Counts taken for a report that then fails are put back.
+ * How often each flag served each variant since the last report, in memory and bounded.
+ * Counting is two map lookups and an increment: no clock read and no allocation once a
+ * pair has been seen. An entry's `lastAt` is when it was taken for a report, so it is at
+ * most one report interval after the real last evaluation (the server keeps "last
+ * evaluated" to that precision). At most `maxEntries` flag/variant pairs are held (a pair
+ * not served for a whole interval is forgotten); what does not fit is dropped and counted,
+ * never queued. Counts of a report that failed are put back, keeping their time.
  */
 export class EvaluationCounts {
   readonly #maxEntries: number;
@@ -31,7 +36,9 @@ export class EvaluationCounts {
   /** The number of evaluations waiting to be reported. */
   get pending(): number {
     let pending = 0;
-    for (const byVariant of this.#counters.values()) for (const c of byVariant.values()) pending += c.count;
+    for (const byVariant of this.#counters.values()) {
+      for (const c of byVariant.values()) pending += c.count + c.carried;
+    }
     return pending;
   }
 
@@ -40,47 +47,33 @@ export class EvaluationCounts {
     return this.#dropped;
   }
 
-  add(flagKey: string, variant: string, count: number, atMs: number): void {
-    let byVariant = this.#counters.get(flagKey);
-    const counter = byVariant?.get(variant);
-    if (counter !== undefined) {
-      counter.count += count;
-      if (atMs > counter.lastMs) counter.lastMs = atMs;
-      return;
-    }
-    if (this.#entries >= this.#maxEntries) {
-      this.#dropped += count;
-      return;
-    }
-    if (byVariant === undefined) {
-      byVariant = new Map();
-      this.#counters.set(flagKey, byVariant);
-    }
-    byVariant.set(variant, { count, lastMs: atMs });
-    this.#entries++;
+  /** One evaluation served `variant` (the hot path). */
+  add(flagKey: string, variant: string): void {
+    const counter = this.#counters.get(flagKey)?.get(variant);
+    if (counter !== undefined) counter.count++;
+    else this.#counter(flagKey, variant, 1);
   }
 
   /**
-   * Takes everything counted so far, as report entries. Counters are reset, not removed, so
-   * the next interval counts without allocating; a pair not served for a whole interval is
-   * removed, so flags deleted long ago do not take room.
+   * Takes everything counted so far, as report entries timed `nowMs`. Counters are reset,
+   * not removed, so the next interval counts without allocating; a pair not served for a
+   * whole interval is removed, so flags deleted long ago do not take room.
    */
-  take(): EvaluationCount[] {
+  take(nowMs: number): EvaluationCount[] {
     const taken: EvaluationCount[] = [];
+    const now = new Date(nowMs).toISOString();
     for (const [flagKey, byVariant] of this.#counters) {
       for (const [variant, counter] of byVariant) {
-        if (counter.count === 0) {
+        const count = counter.count + counter.carried;
+        if (count === 0) {
           byVariant.delete(variant);
           this.#entries--;
           continue;
         }
-        taken.push({
-          flagKey,
-          variant,
-          count: counter.count,
-          lastAt: new Date(counter.lastMs).toISOString(),
-        });
+        const lastAt = counter.count > 0 ? now : new Date(counter.carriedLastMs).toISOString();
+        taken.push({ flagKey, variant, count, lastAt });
         counter.count = 0;
+        counter.carried = 0;
       }
       if (byVariant.size === 0) this.#counters.delete(flagKey);
     }
@@ -89,11 +82,36 @@ export class EvaluationCounts {
 
   /** Returns entries whose report failed, to be sent with the next one. */
   putBack(entries: readonly EvaluationCount[]): void {
-    for (const e of entries) this.add(e.flagKey, e.variant, e.count, Date.parse(e.lastAt));
+    for (const e of entries) {
+      const counter = this.#counters.get(e.flagKey)?.get(e.variant) ?? this.#counter(e.flagKey, e.variant, 0);
+      if (counter === undefined) {
+        this.#dropped += e.count;
+        continue;
+      }
+      counter.carried += e.count;
+      counter.carriedLastMs = Math.max(counter.carriedLastMs, Date.parse(e.lastAt));
+    }
   }
 
   /** Records entries that will never be reported (the server refused them). */
   drop(entries: readonly EvaluationCount[]): void {
     for (const e of entries) this.#dropped += e.count;
+  }
+
+  /** A new counter holding `count`, or undefined (and the count dropped) when there is no room. */
+  #counter(flagKey: string, variant: string, count: number): Counter | undefined {
+    if (this.#entries >= this.#maxEntries) {
+      this.#dropped += count;
+      return undefined;
+    }
+    let byVariant = this.#counters.get(flagKey);
+    if (byVariant === undefined) {
+      byVariant = new Map();
+      this.#counters.set(flagKey, byVariant);
+    }
+    const counter: Counter = { count, carried: 0, carriedLastMs: 0 };
+    byVariant.set(variant, counter);
+    this.#entries++;
+    return counter;
   }
 }

@@ -66,7 +66,7 @@ export class EvaluationReporter {
   }
 
   async #send(): Promise<void> {
-    const entries = this.#o.counts.take();
+    const entries = this.#o.counts.take(Date.now());
     for (let start = 0; start < entries.length; start += BATCH) {
       const batch = entries.slice(start, start + BATCH);
       if (!(await this.#post(batch))) {
