@@ -1,0 +1,93 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+/** One way of evaluating flag `i % 100` for user `(i * 7) % 1000`: sync or awaited. */
+export interface BenchCase {
+  name: string;
+  /** Returns whether the flag is on for that evaluation. */
+  run: (i: number) => boolean | Promise<boolean>;
+  async: boolean;
+}
+
+export interface CaseResult {
+  name: string;
+  /** Median over rounds of evaluations per second. */
+  perSecond: number;
+  /** The best round's evaluations per second (the least disturbed by other processes). */
+  bestPerSecond: number;
+  /** Per-evaluation latency percentiles in µs, each evaluation timed on its own. */
+  p50Us: number;
+  p99Us: number;
+  p999Us: number;
+  /** Share of evaluations that said on (a check that both SDKs did the same work). */
+  onShare: number;
+}
+
+setFlagsFromString("--expose-gc");
+const collectGarbage = runInNewContext("gc") as () => void;
+
+let onCount = 0;
+
+/** One round of `calls` evaluations; ns per evaluation. */
+async function round(c: BenchCase, calls: number, offset: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  if (c.async) {
+    for (let i = offset; i < offset + calls; i++) if (await c.run(i)) onCount++;
+  } else {
+    for (let i = offset; i < offset + calls; i++) if (c.run(i)) onCount++;
+  }
+  return Number(process.hrtime.bigint() - start) / calls;
+}
+
+/**
+ * Throughput: every case runs `rounds` rounds of `calls` evaluations, interleaved round by
+ * round (so drift on this shared machine hits all alike), a full GC before each round
+ * outside the timing; the median round counts. Latency: then `latencyCalls` evaluations of
+ * each case timed one by one with performance.now() (the timer's own cost, ~30-60 ns, is
+ * included; see the `timer only` row).
+ */
+export async function measure(
+  cases: BenchCase[],
+  options: { rounds: number; calls: number; latencyCalls: number },
+): Promise<CaseResult[]> {
+  for (const c of cases) for (let w = 0; w < 3; w++) await round(c, options.calls, w * options.calls);
+  const samples = new Map(cases.map((c) => [c.name, [] as number[]]));
+  for (let r = 0; r < options.rounds; r++) {
+    for (const c of cases) {
+      collectGarbage();
+      samples.get(c.name)!.push(await round(c, options.calls, r * options.calls));
+    }
+  }
+  const results: CaseResult[] = [];
+  for (const c of cases) {
+    collectGarbage();
+    const latencies = new Float64Array(options.latencyCalls);
+    let on = 0;
+    for (let i = 0; i < options.latencyCalls; i++) {
+      const start = performance.now();
+      const value = c.async ? await c.run(i) : c.run(i);
+      latencies[i] = performance.now() - start;
+      if (value) on++;
+    }
+    latencies.sort();
+    const at = (q: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 1000;
+    results.push({
+      name: c.name,
+      perSecond: 1e9 / median(samples.get(c.name)!),
+      bestPerSecond: 1e9 / Math.min(...samples.get(c.name)!),
+      p50Us: at(0.5),
+      p99Us: at(0.99),
+      p999Us: at(0.999),
+      onShare: on / options.latencyCalls,
+    });
+  }
+  // Keeps the answers alive, so the engine cannot drop the calls.
+  if (onCount === 0) throw new Error("no evaluation said on");
+  return results;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
