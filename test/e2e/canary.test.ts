@@ -152,18 +152,18 @@ describe("canary by traffic weight, judged against stable", () => {
 describe("manual control of a rollout", () => {
   it("pauses before the next step, resumes, promotes in full past analyses and pauses, and aborts", async () => {
     const { g, load, status } = await underLoad(
-      "{ type: canary, steps: [{ setWeight: 20 }, { pause: 1s }, { setWeight: 50 }, { analysis: 60s }, { pause: promote }] }",
+      "{ type: canary, steps: [{ setWeight: 20 }, { pause: 4s }, { setWeight: 50 }, { analysis: 60s }, { pause: promote }] }",
     );
     const deployed = gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v2", "--wait"]);
     await waitUntil(
-      async () => (await status()).rollout?.stepDescription === "pause for 1s",
+      async () => (await status()).rollout?.stepDescription === "pause for 4s",
       20_000,
       "the pause",
     );
     const paused = await gantry(g.dataDir, ["pause", "web", "--reason", "checking dashboards"]);
     expect(paused.code, paused.stderr).toBe(0);
-    await new Promise((r) => setTimeout(r, 2500));
-    // Held before its next step: still at 20%, well after the 1 s pause ended.
+    await new Promise((r) => setTimeout(r, 5000));
+    // Held before its next step: still at 20% after the 4 s pause ended.
     const held = await status();
     expect(held.traffic).toEqual([
       { version: "v1", weight: 80 },
@@ -186,7 +186,7 @@ describe("manual control of a rollout", () => {
 
     const next = gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v3", "--wait"]);
     await waitUntil(
-      async () => (await status()).rollout?.stepDescription === "pause for 1s",
+      async () => (await status()).rollout?.stepDescription === "pause for 4s",
       20_000,
       "v3's pause",
     );

@@ -1,3 +1,13 @@
+export {
+  type CheckContext,
+  type CheckOutcome,
+  type CustomCheckResult,
+  CustomChecks,
+  prometheusValue,
+  renderTemplate,
+  runCheck,
+  withinBounds,
+} from "./custom-checks.ts";
 export { type Histogram, quantile, slowerThan, total } from "./histogram.ts";
 export {
   type CheckResult,

@@ -8,6 +8,7 @@ export {
   type AnalysisSpec,
   type BreakerSpec,
   type CanaryStep,
+  type CustomCheckSpec,
   envMap,
   type HealthCheckSpec,
   type Phase,

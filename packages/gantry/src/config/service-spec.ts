@@ -83,6 +83,63 @@ export const blueGreenStrategy = z
   })
   .strict();
 
+const httpUrl = z.url({ protocol: /^https?$/, error: "give an http:// or https:// URL" });
+
+/**
+ * A check of the analysis besides the router's figures: a PromQL query against bounds, an
+ * HTTP probe of every candidate instance, a command (e.g. verification tests), or a webhook
+ * that answers pass or fail. Each runs at the start of an analysis and every `interval`.
+ */
+export const customCheckSpec = z
+  .object({
+    name: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9-]{0,62}$/,
+        "a check name is lower-case letters, digits and '-', e.g. p99-latency",
+      ),
+    interval: duration.default(5000),
+    /** Failing results in a row that fail the rollout. */
+    failureLimit: z.number().int().min(1).max(100).default(1),
+    /** Results in a row that could not be had (server down, timeout) that fail the rollout. */
+    errorLimit: z.number().int().min(1).max(100).default(3),
+    timeout: duration.default(10_000),
+    prometheus: z
+      .object({
+        /** The Prometheus server, e.g. http://127.0.0.1:9090. */
+        url: httpUrl,
+        /** PromQL giving one number; {{service}}, {{candidate}}, {{baseline}} are replaced. */
+        query: z.string().min(1),
+        min: z.number().optional(),
+        max: z.number().optional(),
+      })
+      .strict()
+      .refine((p) => p.min !== undefined || p.max !== undefined, {
+        message: "a prometheus check needs min or max (the bounds the query's value must keep)",
+      })
+      .optional(),
+    http: z
+      .object({
+        path: z.string().startsWith("/"),
+        expectStatus: z.number().int().min(100).max(599).default(200),
+        expectBody: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    /** A shell command run in Gantry's directory; exit 0 passes. Env: GANTRY_SERVICE, GANTRY_CANDIDATE, GANTRY_BASELINE, GANTRY_CANDIDATE_URLS. */
+    command: z.string().min(1).optional(),
+    /** POSTed the rollout's facts as JSON; a 2xx passes unless it answers {"verdict": "fail"}. */
+    webhook: z
+      .object({ url: httpUrl, headers: z.record(z.string(), z.string()).default({}) })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((c) => [c.prometheus, c.http, c.command, c.webhook].filter((k) => k !== undefined).length === 1, {
+    message: "a check has exactly one of prometheus, http, command or webhook",
+  });
+export type CustomCheckSpec = z.output<typeof customCheckSpec>;
+
 /** How a canary is judged against the stable version (docs/analysis.md). */
 export const analysisSpec = z
   .object({
@@ -112,8 +169,22 @@ export const analysisSpec = z
       .default({ minEffect: 0.1 }),
     /** What an analysis without enough traffic for a verdict does at its end. */
     onInconclusive: z.enum(["fail", "continue"]).default("fail"),
+    /** Checks beyond the router's figures: Prometheus queries, HTTP probes, commands, webhooks. */
+    checks: z.array(customCheckSpec).max(20).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((a, ctx) => {
+    const seen = new Set<string>();
+    a.checks.forEach((c, i) => {
+      if (seen.has(c.name))
+        ctx.addIssue({
+          code: "custom",
+          path: ["checks", i, "name"],
+          message: `two checks are named ${c.name}`,
+        });
+      seen.add(c.name);
+    });
+  });
 export type AnalysisSpec = z.output<typeof analysisSpec>;
 
 export const canaryStep = z.union([

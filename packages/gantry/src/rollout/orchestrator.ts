@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import {
+  CustomChecks,
   defaultJudgeSettings,
   emptySample,
   type Judgement,
@@ -484,6 +485,50 @@ export class RolloutOrchestrator {
     const start = await read(rollout.service);
     const settings = judgeSettings(step.settings);
     const ends = startedAt.getTime() + step.forMs;
+    const custom = new CustomChecks(
+      step.settings.checks,
+      {
+        service: rollout.service,
+        rollout: rollout.id,
+        baseline: step.baseline,
+        candidate: step.candidate,
+        candidateUrls: async () =>
+          (await this.#d.instances.alive(rollout.service))
+            .filter((i) => i.version === step.candidate && i.state === "ready")
+            .map((i) => `http://127.0.0.1:${i.port}`),
+      },
+      this.#d.now,
+    );
+    custom.start();
+    try {
+      await this.#judgeUntil(rollout, index, step, signal, {
+        read,
+        start,
+        settings,
+        ends,
+        startedAt,
+        custom,
+      });
+    } finally {
+      custom.stop();
+    }
+  }
+
+  async #judgeUntil(
+    rollout: Rollout,
+    index: number,
+    step: Extract<Step, { kind: "analysis" }>,
+    signal: AbortSignal,
+    o: {
+      read: NonNullable<OrchestratorDeps["samples"]>;
+      start: Map<string, VersionSample>;
+      settings: JudgeSettings;
+      ends: number;
+      startedAt: Date;
+      custom: CustomChecks;
+    },
+  ): Promise<void> {
+    const { read, start, settings, ends, startedAt, custom } = o;
     let judgement: Judgement | undefined;
     for (;;) {
       await pause(Math.min(step.settings.interval, Math.max(0, ends - this.#d.now().getTime())), signal);
@@ -494,11 +539,15 @@ export class RolloutOrchestrator {
         return sampleDelta(later, start.get(version));
       };
       judgement = judge(side(step.baseline), side(step.candidate), settings);
+      const over = this.#d.now().getTime() >= ends;
+      if (over) await custom.settle();
+      const breach = custom.breach();
       await this.#d.rollouts.update(rollout.id, {
         analysis: {
           step: index,
-          verdict: judgement.verdict,
+          verdict: breach ? "fail" : judgement.verdict,
           checks: judgement.checks,
+          custom: custom.results(),
           startedAt: startedAt.toISOString(),
           at: this.#d.now().toISOString(),
         },
@@ -507,8 +556,9 @@ export class RolloutOrchestrator {
         const failed = judgement.checks.filter((c) => c.verdict === "fail").map((c) => c.summary);
         throw new DeployFailure(`analysis failed: ${failed.join("; ")}`);
       }
+      if (breach) throw new DeployFailure(`analysis failed: ${breach}`);
       if ((await this.#d.rollouts.get(rollout.id)).promotedStep === index) return;
-      if (this.#d.now().getTime() >= ends) break;
+      if (over) break;
     }
     await this.#audit(
       rollout,

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from "kysely";
-import type { CheckResult, Verdict } from "../analysis/index.ts";
+import type { CheckResult, CustomCheckResult, Verdict } from "../analysis/index.ts";
 import type { Database } from "../store/index.ts";
 import type { Step } from "./plan.ts";
 
@@ -24,6 +24,8 @@ export interface AnalysisRecord {
   step: number;
   verdict: Verdict;
   checks: CheckResult[];
+  /** The custom checks' latest results (Prometheus, HTTP, command, webhook); absent before they existed. */
+  custom?: CustomCheckResult[];
   /** When the analysis started and when this verdict was reached. */
   startedAt: string;
   at: string;

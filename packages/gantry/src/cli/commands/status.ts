@@ -76,6 +76,8 @@ function renderService(s: ServiceReport): string {
     if (r.analysis) {
       lines.push(`  analysis (step ${r.analysis.step + 1}, ${r.analysis.at}): ${r.analysis.verdict}`);
       for (const check of r.analysis.checks) lines.push(`    ${check.verdict.padEnd(12)} ${check.summary}`);
+      for (const check of r.analysis.custom ?? [])
+        lines.push(`    ${check.verdict.padEnd(12)} ${check.name} (${check.kind}): ${check.summary}`);
     }
   }
   if (s.instances.length > 0) {

@@ -1,0 +1,160 @@
+import { createServer } from "node:http";
+import { describe, expect, it } from "vitest";
+import { customCheckSpec } from "../config/service-spec.ts";
+import { CustomChecks, prometheusValue, renderTemplate, runCheck, withinBounds } from "./custom-checks.ts";
+
+const context = {
+  service: "web",
+  rollout: 7,
+  baseline: "v1",
+  candidate: "v2",
+  candidateUrls: async () => [] as string[],
+};
+const check = (spec: object) => customCheckSpec.parse({ name: "c", ...spec });
+const never = new AbortController().signal;
+
+describe("custom checks", () => {
+  it("fills the query's placeholders", () => {
+    expect(
+      renderTemplate(
+        'rate(x{service="{{service}}",version="{{ candidate }}"}[1m]) / {{baseline}} {{nope}}',
+        context,
+      ),
+    ).toBe('rate(x{service="web",version="v2"}[1m]) / v1 {{nope}}');
+  });
+
+  it("reads one number from a Prometheus answer, and says why another answer is not one", () => {
+    const vector = (values: string[]) => ({
+      status: "success",
+      data: { resultType: "vector", result: values.map((v) => ({ metric: {}, value: [1, v] })) },
+    });
+    expect(prometheusValue(vector(["0.25"]))).toBe(0.25);
+    expect(prometheusValue({ status: "success", data: { resultType: "scalar", result: [1, "3"] } })).toBe(3);
+    expect(() => prometheusValue(vector([]))).toThrow("no sample");
+    expect(() => prometheusValue(vector(["1", "2"]))).toThrow("aggregate it to one");
+    expect(() => prometheusValue(vector(["NaN"]))).toThrow("not a number");
+    expect(() => prometheusValue({ status: "error", error: "parse error at char 3" })).toThrow(
+      "parse error at char 3",
+    );
+  });
+
+  it("passes a value within its bounds and fails one outside, naming the bound", () => {
+    expect(withinBounds(0.2, undefined, 0.3)).toMatchObject({ verdict: "pass", summary: "0.2000 (≤ 0.3)" });
+    expect(withinBounds(0.5, undefined, 0.3)).toMatchObject({
+      verdict: "fail",
+      summary: "0.5000 is above the maximum 0.3",
+    });
+    expect(withinBounds(2, 5, undefined)).toMatchObject({
+      verdict: "fail",
+      summary: "2 is below the minimum 5",
+    });
+  });
+
+  it("runs a command with the rollout's facts in its environment: exit 0 passes, another fails with its output", async () => {
+    const ok = await runCheck(
+      check({ command: 'test "$GANTRY_CANDIDATE" = v2 && echo fine' }),
+      context,
+      never,
+    );
+    expect(ok).toMatchObject({ verdict: "pass", summary: "exit 0: fine" });
+    const bad = await runCheck(check({ command: "echo 3 tests failed >&2; exit 3" }), context, never);
+    expect(bad).toMatchObject({ verdict: "fail", summary: "exit 3: 3 tests failed" });
+    const slow = await runCheck(check({ command: "sleep 5", timeout: "200ms" }), context, never);
+    expect(slow.verdict).toBe("error");
+  });
+
+  it("asks a webhook, which fails the check by answering {verdict: fail}, and errs when it is down", async () => {
+    const bodies: unknown[] = [];
+    let answer = '{"verdict":"pass"}';
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        bodies.push(JSON.parse(body));
+        res.end(answer);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/judge`;
+    try {
+      expect((await runCheck(check({ webhook: { url } }), context, never)).verdict).toBe("pass");
+      answer = '{"verdict":"fail","reason":"checkout conversions down 30%"}';
+      expect(await runCheck(check({ webhook: { url } }), context, never)).toMatchObject({
+        verdict: "fail",
+        summary: "answered fail: checkout conversions down 30%",
+      });
+      expect(bodies[0]).toEqual({
+        service: "web",
+        rollout: 7,
+        baseline: "v1",
+        candidate: "v2",
+        candidateUrls: [],
+      });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    expect((await runCheck(check({ webhook: { url } }), context, never)).verdict).toBe("error");
+  });
+
+  it("probes every candidate instance directly, failing on the first that answers wrong", async () => {
+    const servers = await Promise.all(
+      ["ok", "broken"].map(async (name) => {
+        const server = createServer((_, res) => {
+          res.statusCode = name === "ok" ? 200 : 503;
+          res.end(`instance ${name}`);
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+      }),
+    );
+    try {
+      const probe = check({ http: { path: "/ready", expectBody: "instance" } });
+      const one = { ...context, candidateUrls: async () => [servers[0]!.url] };
+      expect(await runCheck(probe, one, never)).toMatchObject({
+        verdict: "pass",
+        summary: "GET /ready answered 200 on 1 instance(s)",
+      });
+      const both = { ...context, candidateUrls: async () => servers.map((s) => s.url) };
+      expect(await runCheck(probe, both, never)).toMatchObject({
+        verdict: "fail",
+        summary: `${servers[1]!.url}/ready: status 503, expected 200`,
+      });
+      expect((await runCheck(probe, context, never)).verdict).toBe("error");
+    } finally {
+      for (const { server } of servers) await new Promise((r) => server.close(r));
+    }
+  });
+
+  it("fails the rollout after failureLimit failures or errorLimit errors in a row", async () => {
+    const checks = new CustomChecks(
+      [
+        check({ name: "flaky", command: "exit 1", failureLimit: 2, interval: "50ms" }),
+        check({ name: "down", webhook: { url: "http://127.0.0.1:1/" }, errorLimit: 2, interval: "50ms" }),
+      ],
+      context,
+    );
+    checks.start();
+    try {
+      await checks.settle();
+      expect(checks.breach()).toBeUndefined();
+      await new Promise((r) => setTimeout(r, 400));
+      expect(checks.breach()).toMatch(/^check flaky \(command\) failed: exit 1/);
+      expect(checks.results().find((r) => r.name === "down")?.consecutiveErrors).toBeGreaterThanOrEqual(2);
+    } finally {
+      checks.stop();
+    }
+  });
+
+  it("refuses a check with no kind or two, and a Prometheus check without bounds", () => {
+    expect(customCheckSpec.safeParse({ name: "x" }).success).toBe(false);
+    expect(customCheckSpec.safeParse({ name: "x", command: "true", http: { path: "/" } }).success).toBe(
+      false,
+    );
+    const unbounded = customCheckSpec.safeParse({
+      name: "x",
+      prometheus: { url: "http://p:9090", query: "up" },
+    });
+    expect(JSON.stringify(unbounded.error?.issues)).toContain("needs min or max");
+    expect(customCheckSpec.safeParse({ name: "Bad Name", command: "true" }).success).toBe(false);
+  });
+});

@@ -1,0 +1,312 @@
+import { spawn } from "node:child_process";
+import type { CustomCheckSpec } from "../config/index.ts";
+
+/** What a custom check is run against. */
+export interface CheckContext {
+  service: string;
+  rollout: number;
+  baseline: string;
+  candidate: string;
+  /** Base URLs (http://127.0.0.1:PORT) of the candidate's ready instances, read at each run. */
+  candidateUrls: () => Promise<string[]>;
+}
+
+export type CheckKind = "prometheus" | "http" | "command" | "webhook";
+
+/** One run: pass, fail, or error (could not be had: the check's server down, a timeout). */
+export interface CheckOutcome {
+  verdict: "pass" | "fail" | "error";
+  /** The measured value (Prometheus), when there is one. */
+  value: number | null;
+  /** One line a person reads. */
+  summary: string;
+}
+
+/** A check's latest state, as stored on the rollout and shown by `gantry status`. */
+export interface CustomCheckResult extends CheckOutcome {
+  name: string;
+  kind: CheckKind;
+  /** The PromQL as sent, for Prometheus checks. */
+  query?: string;
+  runs: number;
+  consecutiveFailures: number;
+  consecutiveErrors: number;
+  at: string;
+}
+
+export function checkKind(spec: CustomCheckSpec): CheckKind {
+  if (spec.prometheus) return "prometheus";
+  if (spec.http) return "http";
+  if (spec.command !== undefined) return "command";
+  return "webhook";
+}
+
+/** `{{service}}`, `{{candidate}}`, `{{baseline}}` and `{{rollout}}` replaced by their values. */
+export function renderTemplate(
+  text: string,
+  c: Pick<CheckContext, "service" | "baseline" | "candidate" | "rollout">,
+): string {
+  const values: Record<string, string> = {
+    service: c.service,
+    candidate: c.candidate,
+    baseline: c.baseline,
+    rollout: String(c.rollout),
+  };
+  return text.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => values[name] ?? whole);
+}
+
+/**
+ * The single number of a Prometheus instant query's answer (`/api/v1/query`): a scalar, or
+ * a vector of exactly one sample. Anything else is an error that says what came back.
+ */
+export function prometheusValue(body: unknown): number {
+  const answer = body as {
+    status?: string;
+    error?: string;
+    data?: { resultType?: string; result?: unknown };
+  };
+  if (answer?.status !== "success")
+    throw new Error(`Prometheus answered ${answer?.error ?? JSON.stringify(body).slice(0, 200)}`);
+  const { resultType, result } = answer.data ?? {};
+  let text: unknown;
+  if (resultType === "scalar") text = (result as [number, string])[1];
+  else if (resultType === "vector") {
+    const samples = result as { value: [number, string] }[];
+    if (samples.length !== 1)
+      throw new Error(
+        samples.length === 0
+          ? "the query returned no sample (no data yet, or a label that matches nothing)"
+          : `the query returned ${samples.length} samples; aggregate it to one (e.g. sum(...) or max(...))`,
+      );
+    text = samples[0]!.value[1];
+  } else throw new Error(`the query returned a ${resultType}; give an instant query that returns one number`);
+  const value = Number(text);
+  if (Number.isNaN(value)) throw new Error(`the query returned ${String(text)}, not a number`);
+  return value;
+}
+
+/** Whether a value keeps its bounds, and the line that says so. */
+export function withinBounds(value: number, min: number | undefined, max: number | undefined): CheckOutcome {
+  const shown = Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  if (min !== undefined && value < min)
+    return { verdict: "fail", value, summary: `${shown} is below the minimum ${min}` };
+  if (max !== undefined && value > max)
+    return { verdict: "fail", value, summary: `${shown} is above the maximum ${max}` };
+  const range = [min !== undefined && `≥ ${min}`, max !== undefined && `≤ ${max}`].filter(Boolean).join(", ");
+  return { verdict: "pass", value, summary: `${shown} (${range})` };
+}
+
+/** Runs one check once. Never throws: a failure to measure is an `error` outcome. */
+export async function runCheck(
+  spec: CustomCheckSpec,
+  c: CheckContext,
+  signal: AbortSignal,
+): Promise<CheckOutcome> {
+  const timeout = AbortSignal.any([signal, AbortSignal.timeout(spec.timeout)]);
+  try {
+    if (spec.prometheus) {
+      const url = new URL("/api/v1/query", spec.prometheus.url);
+      url.searchParams.set("query", renderTemplate(spec.prometheus.query, c));
+      const response = await fetch(url, { signal: timeout });
+      const value = prometheusValue(
+        await response.json().catch(() => ({ error: `HTTP ${response.status}` })),
+      );
+      return withinBounds(value, spec.prometheus.min, spec.prometheus.max);
+    }
+    if (spec.http) return await probe(spec.http, await c.candidateUrls(), timeout);
+    if (spec.command !== undefined) return await command(spec.command, c, timeout);
+    return await webhook(spec.webhook!, c, timeout);
+  } catch (error) {
+    const message =
+      (error as Error).name === "TimeoutError"
+        ? `no answer within ${spec.timeout} ms`
+        : (error as Error).message;
+    return { verdict: "error", value: null, summary: message };
+  }
+}
+
+async function probe(
+  http: NonNullable<CustomCheckSpec["http"]>,
+  urls: string[],
+  signal: AbortSignal,
+): Promise<CheckOutcome> {
+  if (urls.length === 0)
+    return { verdict: "error", value: null, summary: "the candidate has no ready instance to probe" };
+  for (const base of urls) {
+    const response = await fetch(`${base}${http.path}`, { signal });
+    const body = await response.text();
+    if (response.status !== http.expectStatus)
+      return {
+        verdict: "fail",
+        value: null,
+        summary: `${base}${http.path}: status ${response.status}, expected ${http.expectStatus}`,
+      };
+    if (http.expectBody !== undefined && !body.includes(http.expectBody))
+      return {
+        verdict: "fail",
+        value: null,
+        summary: `${base}${http.path}: body does not contain ${JSON.stringify(http.expectBody)}`,
+      };
+  }
+  return {
+    verdict: "pass",
+    value: null,
+    summary: `GET ${http.path} answered ${http.expectStatus} on ${urls.length} instance(s)`,
+  };
+}
+
+async function command(run: string, c: CheckContext, signal: AbortSignal): Promise<CheckOutcome> {
+  const urls = await c.candidateUrls();
+  return new Promise((done) => {
+    const child = spawn("/bin/sh", ["-c", run], {
+      env: {
+        ...process.env,
+        GANTRY_SERVICE: c.service,
+        GANTRY_CANDIDATE: c.candidate,
+        GANTRY_BASELINE: c.baseline,
+        GANTRY_ROLLOUT: String(c.rollout),
+        GANTRY_CANDIDATE_URLS: urls.join(" "),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let output = "";
+    const keep = (d: Buffer) => {
+      output = (output + d.toString("utf8")).slice(-2000);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    const kill = () => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // Gone already.
+      }
+    };
+    signal.addEventListener("abort", kill, { once: true });
+    child.on("error", (error) => done({ verdict: "error", value: null, summary: error.message }));
+    child.on("close", (code, sig) => {
+      signal.removeEventListener("abort", kill);
+      const tail = output.trim().split("\n").slice(-3).join(" | ");
+      if (signal.aborted)
+        done({
+          verdict: "error",
+          value: null,
+          summary: `stopped before it finished${tail ? `: ${tail}` : ""}`,
+        });
+      else if (code === 0) done({ verdict: "pass", value: 0, summary: `exit 0${tail ? `: ${tail}` : ""}` });
+      else done({ verdict: "fail", value: code, summary: `exit ${code ?? sig}${tail ? `: ${tail}` : ""}` });
+    });
+  });
+}
+
+async function webhook(
+  hook: NonNullable<CustomCheckSpec["webhook"]>,
+  c: CheckContext,
+  signal: AbortSignal,
+): Promise<CheckOutcome> {
+  const response = await fetch(hook.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...hook.headers },
+    body: JSON.stringify({
+      service: c.service,
+      rollout: c.rollout,
+      baseline: c.baseline,
+      candidate: c.candidate,
+      candidateUrls: await c.candidateUrls(),
+    }),
+    signal,
+  });
+  const text = await response.text();
+  if (response.status >= 500) return { verdict: "error", value: null, summary: `HTTP ${response.status}` };
+  if (response.status >= 300)
+    return { verdict: "fail", value: null, summary: `HTTP ${response.status}: ${text.slice(0, 200)}` };
+  let answer: { verdict?: unknown; reason?: unknown } = {};
+  try {
+    answer = text ? JSON.parse(text) : {};
+  } catch {
+    // A 2xx without JSON passes.
+  }
+  const reason = typeof answer.reason === "string" ? `: ${answer.reason}` : "";
+  return answer.verdict === "fail"
+    ? { verdict: "fail", value: null, summary: `answered fail${reason}` }
+    : { verdict: "pass", value: null, summary: `HTTP ${response.status}${reason}` };
+}
+
+/**
+ * Runs an analysis' custom checks side by side with the judges: each at once, then every
+ * interval, one run at a time per check. `breach()` names the first check over its failure
+ * or error limit; `settle()` waits (bounded by each check's timeout) for checks that have
+ * not answered yet, so that a step never ends with a check unheard.
+ */
+export class CustomChecks {
+  readonly #specs: CustomCheckSpec[];
+  readonly #context: CheckContext;
+  readonly #abort = new AbortController();
+  readonly #results = new Map<string, CustomCheckResult>();
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #now: () => Date;
+
+  constructor(specs: CustomCheckSpec[], context: CheckContext, now: () => Date = () => new Date()) {
+    this.#specs = specs;
+    this.#context = context;
+    this.#now = now;
+  }
+
+  start(): void {
+    for (const spec of this.#specs) {
+      this.#run(spec);
+      this.#timers.push(setInterval(() => this.#run(spec), spec.interval));
+    }
+  }
+
+  results(): CustomCheckResult[] {
+    return this.#specs.flatMap((s) => this.#results.get(s.name) ?? []);
+  }
+
+  /** The reason to fail the rollout, when a check is over a limit. */
+  breach(): string | undefined {
+    for (const spec of this.#specs) {
+      const r = this.#results.get(spec.name);
+      if (!r) continue;
+      const detail = `check ${spec.name} (${r.kind}${r.query ? `: ${r.query}` : ""})`;
+      if (r.consecutiveFailures >= spec.failureLimit) return `${detail} failed: ${r.summary}`;
+      if (r.consecutiveErrors >= spec.errorLimit)
+        return `${detail} could not be run ${r.consecutiveErrors} times in a row: ${r.summary}`;
+    }
+    return undefined;
+  }
+
+  async settle(): Promise<void> {
+    await Promise.all(
+      this.#specs.filter((s) => !this.#results.has(s.name)).map((s) => this.#running.get(s.name)),
+    );
+  }
+
+  stop(): void {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#abort.abort();
+  }
+
+  #run(spec: CustomCheckSpec): void {
+    if (this.#running.has(spec.name) || this.#abort.signal.aborted) return;
+    const run = runCheck(spec, this.#context, this.#abort.signal).then((outcome) => {
+      if (this.#abort.signal.aborted) return;
+      const before = this.#results.get(spec.name);
+      const kind = checkKind(spec);
+      this.#results.set(spec.name, {
+        ...outcome,
+        name: spec.name,
+        kind,
+        ...(spec.prometheus && { query: renderTemplate(spec.prometheus.query, this.#context) }),
+        runs: (before?.runs ?? 0) + 1,
+        consecutiveFailures: outcome.verdict === "fail" ? (before?.consecutiveFailures ?? 0) + 1 : 0,
+        consecutiveErrors: outcome.verdict === "error" ? (before?.consecutiveErrors ?? 0) + 1 : 0,
+        at: this.#now().toISOString(),
+      });
+    });
+    this.#running.set(spec.name, run);
+    void run.finally(() => this.#running.delete(spec.name));
+  }
+}

@@ -1,0 +1,146 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  constantLoad,
+  demoApp,
+  freePort,
+  gantry,
+  type RunningGantry,
+  up,
+  waitUntil,
+  webConfig,
+} from "./harness.ts";
+
+// A real Prometheus (Debian's `prometheus` package, installed by .ci/run) scraping Gantry's
+// /metrics with a viewer token, queried by a canary's analysis.
+beforeAll(() => {
+  const found = spawnSync("prometheus", ["--version"], { stdio: "ignore" });
+  if (found.error)
+    throw new Error(
+      "these tests run a real Prometheus and `prometheus` is not installed: apt-get install prometheus (.ci/run does it)",
+    );
+});
+
+let running: RunningGantry | undefined;
+let prometheus: ChildProcess | undefined;
+afterEach(async () => {
+  if (prometheus && prometheus.exitCode === null) {
+    const exited = new Promise((r) => prometheus!.once("exit", r));
+    prometheus.kill("SIGTERM");
+    await exited;
+  }
+  prometheus = undefined;
+  if (running) await running.interrupt();
+  running = undefined;
+});
+
+async function startPrometheus(port: number, g: RunningGantry): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "gantry-prometheus-"));
+  const token = (
+    await gantry(g.dataDir, ["tokens", "create", "--role", "viewer", "--name", "prometheus"])
+  ).stdout.trim();
+  writeFileSync(join(dir, "token"), token, { mode: 0o600 });
+  const api = new URL(g.apiUrl);
+  writeFileSync(
+    join(dir, "prometheus.yml"),
+    `global: { scrape_interval: 1s, evaluation_interval: 1s }
+scrape_configs:
+  - job_name: gantry
+    metrics_path: /metrics
+    authorization: { credentials_file: ${join(dir, "token")} }
+    static_configs: [{ targets: ["${api.host}"] }]
+`,
+  );
+  prometheus = spawn(
+    "prometheus",
+    [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { stdio: "ignore" },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(
+    async () => {
+      const answer = await fetch(`${url}/api/v1/query?query=up{job="gantry"}`).catch(() => undefined);
+      const body = (await answer?.json().catch(() => undefined)) as
+        | { data?: { result?: { value: [number, string] }[] } }
+        | undefined;
+      return body?.data?.result?.[0]?.value[1] === "1";
+    },
+    30_000,
+    "Prometheus to scrape Gantry",
+  );
+  return url;
+}
+
+const errorRatio = (window: string) =>
+  `sum(rate(gantry_http_requests_total{service="web",version="{{candidate}}",code="5xx"}[${window}])) / sum(rate(gantry_http_requests_total{service="web",version="{{candidate}}"}[${window}]))`;
+
+describe("a Prometheus query as an analysis check", () => {
+  it("rolls a canary back when the query's value leaves its bounds, with the query in the verdict", async () => {
+    const port = await freePort();
+    // The router's own judges are told to ignore all but huge regressions, so that the Prometheus check decides.
+    const strategy = `{ type: canary, steps: [{ setWeight: 50 }, { analysis: 40s }], analysis: { errorRate: { minEffect: 0.9 }, latency: { minEffect: 0.49 }, checks: [{ name: error-ratio, interval: 1s, errorLimit: 60, prometheus: { url: "http://127.0.0.1:${port}", query: '${errorRatio("5s")}', max: 0.05 } }] } }`;
+    running = await up({ config: webConfig(strategy) });
+    const g = running;
+    expect(
+      (await gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v1", "--wait"])).code,
+    ).toBe(0);
+    await startPrometheus(port, g);
+    const load = constantLoad({ url: g.routerUrl, host: "web.localhost", rps: 100 });
+    const deployed = await gantry(g.dataDir, [
+      "deploy",
+      "web",
+      "--artifact",
+      demoApp,
+      "--version",
+      "v2",
+      "--env",
+      "DEMO_FAIL_RATE=0.3",
+      "--wait",
+    ]);
+    await load.stop();
+    expect(deployed.code).not.toBe(0);
+    const { lastRollout, liveVersion } = JSON.parse(
+      (await gantry(g.dataDir, ["status", "web", "--json"])).stdout,
+    ).services[0];
+    expect(liveVersion).toBe("v1");
+    expect(lastRollout.failure).toMatch(
+      /^analysis failed: check error-ratio \(prometheus: sum\(rate\(gantry_http_requests_total\{service="web",version="v2",code="5xx"\}\[5s\]\)\) .*\) failed: 0\.\d+ is above the maximum 0\.05$/,
+    );
+    const result = lastRollout.analysis.custom[0];
+    expect(result).toMatchObject({ name: "error-ratio", kind: "prometheus", verdict: "fail" });
+    expect(result.value).toBeGreaterThan(0.1);
+  });
+
+  it("passes a healthy canary whose query stays within bounds", async () => {
+    const port = await freePort();
+    const strategy = `{ type: canary, steps: [{ setWeight: 50 }, { analysis: 8s }], analysis: { checks: [{ name: error-ratio, interval: 1s, errorLimit: 60, prometheus: { url: "http://127.0.0.1:${port}", query: 'sum(rate(gantry_http_requests_total{service="web",version="{{candidate}}",code="5xx"}[5s])) or vector(0)', max: 0.05 } }] } }`;
+    running = await up({ config: webConfig(strategy) });
+    const g = running;
+    expect(
+      (await gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v1", "--wait"])).code,
+    ).toBe(0);
+    await startPrometheus(port, g);
+    const load = constantLoad({ url: g.routerUrl, host: "web.localhost", rps: 100 });
+    const deployed = await gantry(g.dataDir, [
+      "deploy",
+      "web",
+      "--artifact",
+      demoApp,
+      "--version",
+      "v2",
+      "--wait",
+    ]);
+    await load.stop();
+    expect(deployed.code, deployed.stdout).toBe(0);
+    const { lastRollout } = JSON.parse((await gantry(g.dataDir, ["status", "web", "--json"])).stdout)
+      .services[0];
+    expect(lastRollout.analysis.custom[0]).toMatchObject({ name: "error-ratio", verdict: "pass", value: 0 });
+  });
+});
