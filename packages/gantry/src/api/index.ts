@@ -2,6 +2,7 @@ import type { ApiContext } from "./context.ts";
 import type { RouteDef } from "./route.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
 import { experimentRoutes } from "./routes/experiment-routes.ts";
+import { flagBisectRoutes } from "./routes/flag-bisect-routes.ts";
 import { flagRoutes } from "./routes/flag-routes.ts";
 import { flagSdkRoutes } from "./routes/flag-sdk-routes.ts";
 import { flagSetRoutes } from "./routes/flag-set-routes.ts";
@@ -22,6 +23,7 @@ export function apiRoutes(ctx: ApiContext): RouteDef[] {
     ...experimentRoutes(ctx),
     ...flagRoutes(ctx),
     ...flagSetRoutes(ctx),
+    ...flagBisectRoutes(ctx),
     ...flagSdkRoutes(ctx),
     ...ofrepRoutes(ctx),
     ...adminRoutes(ctx),

@@ -2,6 +2,8 @@ import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/index.ts";
 import type { Database } from "../store/index.ts";
+import { BisectStore } from "./bisect-store.ts";
+import { FlagBisects } from "./flag-bisects.ts";
 import type { FlagEnvironment } from "./flag-model.ts";
 import { FlagSchedules } from "./flag-schedules.ts";
 import { FlagService } from "./flag-service.ts";
@@ -10,7 +12,11 @@ import { FlagStreams } from "./flag-streams.ts";
 import { FlagUsage } from "./flag-usage.ts";
 import { refetchEvent } from "./ofrep.ts";
 
+export { parseCheck } from "./bisect-check.ts";
+export type { Probes as BisectProbes } from "./bisect-probe.ts";
+export type { BisectRecord, BisectStatus } from "./bisect-store.ts";
 export { environmentFor, matchesEtag } from "./flag-access.ts";
+export { type BisectPlan, type BisectRequest, FlagBisects, prefixWords } from "./flag-bisects.ts";
 export { type ItemChange, itemChanges } from "./flag-changes.ts";
 export { describeChange, diffValues, type FieldChange } from "./flag-diff.ts";
 export {
@@ -68,7 +74,8 @@ export interface Flags {
   /** OFREP change notifications (ADR-0008): a refetchEvaluation message per revision. */
   ofrepStreams: FlagStreams;
   schedules: FlagSchedules;
-  /** Ends the streams and writes pending counts (Ctrl-C). */
+  bisects: FlagBisects;
+  /** Restores running bisections, ends the streams and writes pending counts (Ctrl-C). */
   close(): Promise<void>;
 }
 
@@ -100,6 +107,15 @@ export async function openFlags(deps: {
     now: deps.now,
     log: deps.log,
   });
+  const bisects = new FlagBisects({
+    flags: service,
+    audit: deps.audit,
+    store: new BisectStore(deps.db),
+    now: deps.now,
+    log: deps.log,
+  });
+  // Before anything else changes flags: a bisection a crash interrupted is set back first.
+  await bisects.recover();
   usage.start();
   await schedules.start();
   return {
@@ -108,7 +124,9 @@ export async function openFlags(deps: {
     streams,
     ofrepStreams,
     schedules,
+    bisects,
     async close() {
+      await bisects.close();
       streams.close();
       ofrepStreams.close();
       await schedules.stop();

@@ -253,6 +253,25 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable("rollouts").addColumn("control", "text").execute();
       },
     },
+    "0008_flag_bisects": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("flag_bisects")
+          .addColumn("id", serial, (c) =>
+            dialect === "sqlite" ? c.primaryKey().autoIncrement() : c.primaryKey(),
+          )
+          /** The environment whose flags it changes while it runs. */
+          .addColumn("target", "text", (c) => c.notNull())
+          /** running | found | not-a-flag | failed | cancelled | interrupted */
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("started_at", "text", (c) => c.notNull())
+          .addColumn("finished_at", "text")
+          /** The whole record as JSON, with what to restore: written before every change it makes. */
+          .addColumn("record", "text", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("flag_bisects_status").on("flag_bisects").columns(["status"]).execute();
+      },
+    },
   };
 }
 

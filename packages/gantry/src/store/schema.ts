@@ -19,6 +19,16 @@ export interface Database {
   flag_revisions: FlagRevisionsTable;
   flag_schedules: FlagSchedulesTable;
   flag_usage: FlagUsageTable;
+  flag_bisects: FlagBisectsTable;
+}
+
+export interface FlagBisectsTable {
+  id: Generated<number>;
+  target: string;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  record: string;
 }
 
 export interface FlagsTable {

@@ -18,7 +18,8 @@ export const flagsUsage = `gantry flags list [--env E] | get KEY | create KEY [-
        | set KEY [--env E] [on|off] [--serve V | --rollout on=25,off=75] [--off-variant V] [--default V] [--variant NAME=VALUE]...
        | rule add|remove|move|list KEY --env E ... | kill KEY --env E --reason TEXT [--variant V]
        | history KEY [--env E] | stale [--days 30] | schedule add|list|cancel ... | eval KEY --env E [--context JSON]
-       | segment list|get|set|delete ... | plan list|set|delete ... | delete KEY | export`;
+       | segment list|get|set|delete ... | plan list|set|delete ... | delete KEY | export
+       | bisect --env E --since 2h --check CHECK [--on ENV] [--dry-run] | bisect list|show|cancel ...`;
 
 export function requireEnv(values: Values, what: string): string {
   if (typeof values.env !== "string")

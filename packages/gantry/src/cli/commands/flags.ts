@@ -4,6 +4,7 @@ import { type ApiClient, clientFrom } from "../api-client.ts";
 import { type Command, clientHelp, clientOptions, requirePositional } from "../command.ts";
 import { parseVariant } from "../flag-syntax.ts";
 import { printJson } from "../render.ts";
+import { bisectAction, bisectHelp } from "./flags-bisect.ts";
 import {
   editEnvironment,
   type FlagView,
@@ -55,6 +56,7 @@ environment (production by default) need an admin token; --reason is recorded in
   plan list | set KEY --flag FLAG=VARIANT... | delete KEY
   delete KEY                           refused while another flag or a plan refers to it
   export                               the whole flag set as YAML for flags.yaml (see gantry apply)
+${bisectHelp}
 
 CLAUSE: "country in DK,SE", "not email endsWith/i @acme.com" (/i: case-insensitive),
 "age gte 18", "version semverRange >=2.1.0", "ip cidr 10.0.0.0/8", "segment beta",
@@ -86,6 +88,15 @@ ${clientHelp}`,
     include: { type: "string" },
     exclude: { type: "string" },
     flag: { type: "string", multiple: true },
+    since: { type: "string" },
+    check: { type: "string" },
+    on: { type: "string" },
+    settle: { type: "string" },
+    window: { type: "string" },
+    "min-requests": { type: "string" },
+    samples: { type: "string" },
+    timeout: { type: "string" },
+    "dry-run": { type: "boolean" },
   },
   async run(values, positionals) {
     const client = clientFrom(values);
@@ -120,6 +131,8 @@ ${clientHelp}`,
         return planAction(client, values, rest);
       case "schedule":
         return scheduleAction(client, values, rest);
+      case "bisect":
+        return bisectAction(client, values, rest);
       default:
         throw new GantryError("BAD_REQUEST", `unknown action "${action}"\nusage: ${flagsUsage}`);
     }
