@@ -47,10 +47,14 @@ const settings = Object.freeze({
   failRate: envNumber("DEMO_FAIL_RATE", 0, 0, 1, false),
   latencyMs: envNumber("DEMO_LATENCY_MS", 0, 0, 600_000),
   startDelayMs: envNumber("DEMO_START_DELAY_MS", 0, 0, 600_000),
+  memoryMb: envNumber("DEMO_MEMORY_MB", 0, 0, 4096),
   crashOnStart: envSwitch("DEMO_CRASH_ON_START"),
   healthFail: envSwitch("DEMO_HEALTH_FAIL"),
   db: envText("DEMO_DB", "./demo.sqlite"),
 });
+
+// A "build that uses more memory": this much resident memory, held for the process' life.
+export const ballast = Buffer.alloc(settings.memoryMb * 1024 * 1024, 1);
 
 if (settings.crashOnStart) {
   console.error("demo-app: DEMO_CRASH_ON_START=1, exiting");

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pino, { type Logger } from "pino";
-import { routerSamples } from "./analysis/index.ts";
+import { type ResourceSample, routerSamples } from "./analysis/index.ts";
 import { apiRoutes, createApi } from "./api/index.ts";
 import { type AuditEvent, AuditLog } from "./audit/index.ts";
 import { TokenService } from "./auth/index.ts";
@@ -26,7 +26,7 @@ import {
   TrafficController,
 } from "./rollout/index.ts";
 import { connectRouter, type RouterConnection } from "./router-link.ts";
-import { allocatePort, LocalRuntime } from "./runtime/index.ts";
+import { allocatePort, instanceStats, LocalRuntime } from "./runtime/index.ts";
 import { ReleaseIntake, ServiceCatalog } from "./services/index.ts";
 import { openSqliteStore } from "./store/index.ts";
 
@@ -124,6 +124,19 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     now,
     log,
     samples: async (service) => routerSamples(await router.admin.metrics(), service),
+    shadowStats: () => router.admin.shadow(),
+    resources: async (service) => {
+      const byVersion = new Map<string, ResourceSample[]>();
+      for (const i of await runtime.list()) {
+        if (i.service !== service || i.pid === null) continue;
+        const stats = instanceStats(i.pid);
+        if (!stats) continue;
+        const list = byVersion.get(i.version) ?? [];
+        list.push({ instance: i.id, cpuSeconds: stats.cpuSeconds, rssBytes: stats.rssBytes });
+        byVersion.set(i.version, list);
+      }
+      return byVersion;
+    },
   });
   const switchboard = new Switchboard({ catalog, audit, publish: () => traffic.publish(), now });
   const intake = new ReleaseIntake({ dataDir, catalog, audit, importRelease, now });

@@ -56,6 +56,7 @@ export async function connectRouter(options: {
     inflight: () => current!.admin.inflight(),
     metrics: () => current!.admin.metrics(),
     breakers: () => current!.admin.breakers(),
+    shadow: () => current!.admin.shadow(),
     healthy: () => current!.admin.healthy(),
   };
   return {

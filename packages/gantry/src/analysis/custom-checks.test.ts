@@ -1,7 +1,15 @@
 import { createServer } from "node:http";
 import { describe, expect, it } from "vitest";
 import { customCheckSpec } from "../config/service-spec.ts";
-import { CustomChecks, prometheusValue, renderTemplate, runCheck, withinBounds } from "./custom-checks.ts";
+import {
+  CustomChecks,
+  judgeResources,
+  prometheusValue,
+  renderTemplate,
+  resourceUse,
+  runCheck,
+  withinBounds,
+} from "./custom-checks.ts";
 
 const context = {
   service: "web",
@@ -128,8 +136,8 @@ describe("custom checks", () => {
   it("fails the rollout after failureLimit failures or errorLimit errors in a row", async () => {
     const checks = new CustomChecks(
       [
-        check({ name: "flaky", command: "exit 1", failureLimit: 2, interval: "50ms" }),
-        check({ name: "down", webhook: { url: "http://127.0.0.1:1/" }, errorLimit: 2, interval: "50ms" }),
+        check({ name: "flaky", command: "exit 1", failureLimit: 2, interval: "700ms" }),
+        check({ name: "down", webhook: { url: "http://127.0.0.1:1/" }, errorLimit: 2, interval: "700ms" }),
       ],
       context,
     );
@@ -137,7 +145,7 @@ describe("custom checks", () => {
     try {
       await checks.settle();
       expect(checks.breach()).toBeUndefined();
-      await new Promise((r) => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 1600));
       expect(checks.breach()).toMatch(/^check flaky \(command\) failed: exit 1/);
       expect(checks.results().find((r) => r.name === "down")?.consecutiveErrors).toBeGreaterThanOrEqual(2);
     } finally {
@@ -156,5 +164,40 @@ describe("custom checks", () => {
     });
     expect(JSON.stringify(unbounded.error?.issues)).toContain("needs min or max");
     expect(customCheckSpec.safeParse({ name: "Bad Name", command: "true" }).success).toBe(false);
+  });
+});
+
+describe("resources check", () => {
+  const sample = (instance: string, cpuSeconds: number, mb: number) => ({
+    instance,
+    cpuSeconds,
+    rssBytes: mb * 1024 * 1024,
+  });
+
+  it("turns two readings into cores and MiB per instance, leaving out instances seen only once", () => {
+    const before = new Map([["v2", [sample("a", 10, 100)]]]);
+    const after = new Map([["v2", [sample("a", 10.5, 120), sample("b", 3, 80)]]]);
+    expect(resourceUse(before, after, 1).get("v2")).toEqual({ cpu: [0.5], memoryMb: [120, 80] });
+  });
+
+  it("fails on a ceiling, or on CPU well above the baseline's, and ignores ratios of idle noise", () => {
+    const limits = { maxCpu: 0.8, maxMemoryMb: 256, maxCpuRatio: 2 };
+    expect(judgeResources(limits, { cpu: [0.9], memoryMb: [50] }, undefined).summary).toContain(
+      "CPU above 0.8 cores",
+    );
+    expect(judgeResources(limits, { cpu: [0.1], memoryMb: [300] }, undefined).summary).toContain(
+      "memory above 256 MiB",
+    );
+    expect(
+      judgeResources(limits, { cpu: [0.5], memoryMb: [50] }, { cpu: [0.2], memoryMb: [50] }),
+    ).toMatchObject({
+      verdict: "fail",
+      value: 2.5,
+    });
+    // 0.04 against 0.01 cores is 4x, but both are idle.
+    expect(
+      judgeResources(limits, { cpu: [0.04], memoryMb: [50] }, { cpu: [0.01], memoryMb: [50] }).verdict,
+    ).toBe("pass");
+    expect(judgeResources(limits, undefined, undefined).verdict).toBe("error");
   });
 });

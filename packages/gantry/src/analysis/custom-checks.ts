@@ -9,9 +9,17 @@ export interface CheckContext {
   candidate: string;
   /** Base URLs (http://127.0.0.1:PORT) of the candidate's ready instances, read at each run. */
   candidateUrls: () => Promise<string[]>;
+  /** CPU seconds used so far and resident memory, per instance, by version (from the runtime). */
+  resources?: () => Promise<Map<string, ResourceSample[]>>;
 }
 
-export type CheckKind = "prometheus" | "http" | "command" | "webhook";
+export interface ResourceSample {
+  instance: string;
+  cpuSeconds: number;
+  rssBytes: number;
+}
+
+export type CheckKind = "prometheus" | "http" | "command" | "webhook" | "resources";
 
 /** One run: pass, fail, or error (could not be had: the check's server down, a timeout). */
 export interface CheckOutcome {
@@ -38,6 +46,7 @@ export function checkKind(spec: CustomCheckSpec): CheckKind {
   if (spec.prometheus) return "prometheus";
   if (spec.http) return "http";
   if (spec.command !== undefined) return "command";
+  if (spec.resources) return "resources";
   return "webhook";
 }
 
@@ -115,6 +124,7 @@ export async function runCheck(
     }
     if (spec.http) return await probe(spec.http, await c.candidateUrls(), timeout);
     if (spec.command !== undefined) return await command(spec.command, c, timeout);
+    if (spec.resources) return await resources(spec.resources, c, timeout);
     return await webhook(spec.webhook!, c, timeout);
   } catch (error) {
     const message =
@@ -198,6 +208,80 @@ async function command(run: string, c: CheckContext, signal: AbortSignal): Promi
       else done({ verdict: "fail", value: code, summary: `exit ${code ?? sig}${tail ? `: ${tail}` : ""}` });
     });
   });
+}
+
+/** Per-instance CPU (cores, over the time between two readings) and memory, by version. */
+export function resourceUse(
+  before: Map<string, ResourceSample[]>,
+  after: Map<string, ResourceSample[]>,
+  seconds: number,
+): Map<string, { cpu: number[]; memoryMb: number[] }> {
+  const out = new Map<string, { cpu: number[]; memoryMb: number[] }>();
+  for (const [version, samples] of after) {
+    const earlier = new Map((before.get(version) ?? []).map((s) => [s.instance, s]));
+    const use = { cpu: [] as number[], memoryMb: [] as number[] };
+    for (const s of samples) {
+      const e = earlier.get(s.instance);
+      if (e) use.cpu.push(Math.max(0, s.cpuSeconds - e.cpuSeconds) / seconds);
+      use.memoryMb.push(s.rssBytes / 1024 / 1024);
+    }
+    out.set(version, use);
+  }
+  return out;
+}
+
+/** Judges the candidate's instances' CPU and memory: ceilings per instance, and CPU against the baseline's mean. */
+export function judgeResources(
+  limits: NonNullable<CustomCheckSpec["resources"]>,
+  candidate: { cpu: number[]; memoryMb: number[] } | undefined,
+  baseline: { cpu: number[]; memoryMb: number[] } | undefined,
+): CheckOutcome {
+  if (!candidate || candidate.cpu.length === 0)
+    return { verdict: "error", value: null, summary: "the candidate has no running instance to measure" };
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const cpu = Math.max(...candidate.cpu);
+  const memory = Math.max(...candidate.memoryMb);
+  const shown = `CPU ${cpu.toFixed(2)} cores, memory ${memory.toFixed(0)} MiB per instance at most`;
+  if (limits.maxCpu !== undefined && cpu > limits.maxCpu)
+    return { verdict: "fail", value: cpu, summary: `${shown}: CPU above ${limits.maxCpu} cores` };
+  if (limits.maxMemoryMb !== undefined && memory > limits.maxMemoryMb)
+    return { verdict: "fail", value: memory, summary: `${shown}: memory above ${limits.maxMemoryMb} MiB` };
+  if (limits.maxCpuRatio !== undefined && baseline && baseline.cpu.length > 0) {
+    // Below 0.05 cores both sides are idle: a ratio of noise says nothing.
+    const base = Math.max(mean(baseline.cpu), 0.05);
+    const ratio = mean(candidate.cpu) / base;
+    if (ratio > limits.maxCpuRatio)
+      return {
+        verdict: "fail",
+        value: ratio,
+        summary: `${shown}: CPU ${ratio.toFixed(2)}× the baseline's (${mean(baseline.cpu).toFixed(2)} cores), at most ${limits.maxCpuRatio}× allowed`,
+      };
+  }
+  return { verdict: "pass", value: cpu, summary: shown };
+}
+
+async function resources(
+  limits: NonNullable<CustomCheckSpec["resources"]>,
+  c: CheckContext,
+  signal: AbortSignal,
+): Promise<CheckOutcome> {
+  if (!c.resources)
+    return { verdict: "error", value: null, summary: "this runtime does not report CPU and memory" };
+  const before = await c.resources();
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, 1000);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+  const use = resourceUse(before, await c.resources(), (performance.now() - started) / 1000);
+  return judgeResources(limits, use.get(c.candidate), use.get(c.baseline));
 }
 
 async function webhook(

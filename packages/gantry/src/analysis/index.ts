@@ -3,8 +3,11 @@ export {
   type CheckOutcome,
   type CustomCheckResult,
   CustomChecks,
+  judgeResources,
   prometheusValue,
+  type ResourceSample,
   renderTemplate,
+  resourceUse,
   runCheck,
   withinBounds,
 } from "./custom-checks.ts";
@@ -15,6 +18,7 @@ export {
   type Judgement,
   type JudgeSettings,
   judge,
+  judgeCeiling,
   type Verdict,
   type VersionSample,
 } from "./judge.ts";

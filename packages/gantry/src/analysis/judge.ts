@@ -145,6 +145,21 @@ function latencyMaxCheck(c: VersionSample, maxP99Ms: number, s: JudgeSettings): 
   };
 }
 
+/**
+ * A share (e.g. shadow mismatches among compared requests) against a ceiling, sequentially:
+ * fails once the evidence that the true share is above it reaches 1/α; inconclusive below
+ * `minSamples`.
+ */
+export function judgeCeiling(
+  failures: number,
+  total: number,
+  ceiling: number,
+  s: Pick<JudgeSettings, "alpha" | "minSamples">,
+): { verdict: Verdict; comparison: Comparison } {
+  const comparison = againstCeiling(failures, total, ceiling);
+  return { verdict: decide(comparison, s), comparison };
+}
+
 /** The mixture is as wide as the ceiling: a regression worth catching is of that order. */
 function againstCeiling(failures: number, n: number, ceiling: number): Comparison {
   const tau = ceiling;
@@ -165,7 +180,7 @@ function againstCeiling(failures: number, n: number, ceiling: number): Compariso
   };
 }
 
-function decide(comparison: Comparison, s: JudgeSettings): Verdict {
+function decide(comparison: Comparison, s: Pick<JudgeSettings, "alpha" | "minSamples">): Verdict {
   const enough =
     comparison.candidateSamples >= s.minSamples &&
     (comparison.baselineSamples >= s.minSamples || comparison.baselineSamples === 0);

@@ -128,6 +128,21 @@ export const customCheckSpec = z
       .optional(),
     /** A shell command run in Gantry's directory; exit 0 passes. Env: GANTRY_SERVICE, GANTRY_CANDIDATE, GANTRY_BASELINE, GANTRY_CANDIDATE_URLS. */
     command: z.string().min(1).optional(),
+    /** CPU and memory of the candidate's instances, from the runtime: ceilings, and CPU against the baseline's. */
+    resources: z
+      .object({
+        /** CPU per instance, in cores, measured over a second (e.g. 0.8). */
+        maxCpu: z.number().gt(0).optional(),
+        /** Resident memory per instance, in MiB. */
+        maxMemoryMb: z.number().gt(0).optional(),
+        /** The candidate's CPU per instance at most this many times the baseline's (e.g. 1.5). */
+        maxCpuRatio: z.number().gt(0).optional(),
+      })
+      .strict()
+      .refine((r) => r.maxCpu !== undefined || r.maxMemoryMb !== undefined || r.maxCpuRatio !== undefined, {
+        message: "a resources check needs maxCpu, maxMemoryMb or maxCpuRatio",
+      })
+      .optional(),
     /** POSTed the rollout's facts as JSON; a 2xx passes unless it answers {"verdict": "fail"}. */
     webhook: z
       .object({ url: httpUrl, headers: z.record(z.string(), z.string()).default({}) })
@@ -135,9 +150,11 @@ export const customCheckSpec = z
       .optional(),
   })
   .strict()
-  .refine((c) => [c.prometheus, c.http, c.command, c.webhook].filter((k) => k !== undefined).length === 1, {
-    message: "a check has exactly one of prometheus, http, command or webhook",
-  });
+  .refine(
+    (c) =>
+      [c.prometheus, c.http, c.command, c.webhook, c.resources].filter((k) => k !== undefined).length === 1,
+    { message: "a check has exactly one of prometheus, http, command, webhook or resources" },
+  );
 export type CustomCheckSpec = z.output<typeof customCheckSpec>;
 
 /** How a canary is judged against the stable version (docs/analysis.md). */
@@ -363,6 +380,44 @@ export const phasedStrategy = z
     });
   });
 
+/**
+ * Shadow traffic, then a switch: the candidate starts beside stable, the router copies a
+ * share of requests to it and compares its answers with stable's (users only ever get
+ * stable's), and if the mismatch rate stays under its ceiling the candidate takes all
+ * traffic at once (`after: switch`), or stops again (`after: stop`, a dark launch only).
+ */
+export const shadowStrategy = z
+  .object({
+    type: z.literal("shadow"),
+    /** How long answers are compared. */
+    for: duration.default(60_000),
+    /** Share of eligible requests copied to the candidate, in percent. */
+    share: z.number().gt(0).max(100).default(100),
+    /** Methods copied; writes only if the application tells shadow requests (X-Gantry-Shadow: 1) apart. */
+    methods: z
+      .array(z.enum(["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]))
+      .min(1)
+      .default(["GET", "HEAD", "OPTIONS"]),
+    /** JSON fields left out of the comparison: "version", "meta.requestId", "items.*.id". */
+    ignore: z.array(z.string().min(1)).default([]),
+    /** The rollout fails when the share of mismatched answers is above this (sequentially tested). */
+    maxMismatchRate: z.number().min(0).max(1).default(0.01),
+    /** Also fails when the candidate is slower on average by more than this. */
+    maxLatencyIncrease: duration.optional(),
+    /** Compared answers needed for a verdict. */
+    minCompared: z.number().int().min(1).default(50),
+    maxConcurrent: z.number().int().min(1).max(10_000).default(32),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
+    timeout: duration.default(10_000),
+    after: z.enum(["switch", "stop"]).default("switch"),
+  })
+  .strict();
+
 export const strategySpec = z.discriminatedUnion("type", [
   recreateStrategy,
   rollingStrategy,
@@ -370,10 +425,19 @@ export const strategySpec = z.discriminatedUnion("type", [
   canaryStrategy,
   phasedStrategy,
   sheddingStrategy,
+  shadowStrategy,
 ]);
 export type StrategySpec = z.output<typeof strategySpec>;
 export type StrategyType = StrategySpec["type"];
-export const strategyTypes = ["recreate", "rolling", "blue-green", "canary", "phased", "shedding"] as const;
+export const strategyTypes = [
+  "recreate",
+  "rolling",
+  "blue-green",
+  "canary",
+  "phased",
+  "shedding",
+  "shadow",
+] as const;
 
 export const maintenanceSpec = z
   .object({

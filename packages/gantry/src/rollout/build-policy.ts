@@ -118,6 +118,8 @@ function routeFor(
     backends: backendsFor(service.traffic, serving),
     cohorts:
       typeof service.traffic === "object" && "cohorts" in service.traffic ? service.traffic.cohorts : null,
+    shadow:
+      typeof service.traffic === "object" && "shadow" in service.traffic ? service.traffic.shadow : null,
     pinKey,
   };
 }
@@ -140,7 +142,9 @@ function backendsFor(traffic: Traffic, serving: InstanceView[]): Backend[] {
             { version: traffic.cohorts.stable, weight: 100 },
             { version: traffic.cohorts.candidate, weight: 0 },
           ]
-        : traffic.filter((t) => t.weight > 0);
+        : "shadow" in traffic
+          ? [{ version: traffic.primary, weight: 100 }]
+          : traffic.filter((t) => t.weight > 0);
   for (const version of versions)
     if (!shares.some((t) => t.version === version)) shares.push({ version, weight: 0 });
   return shares

@@ -7,6 +7,8 @@ import {
   type Judgement,
   type JudgeSettings,
   judge,
+  judgeCeiling,
+  type ResourceSample,
   sampleDelta,
   type VersionSample,
 } from "../analysis/index.ts";
@@ -15,6 +17,7 @@ import type { Role } from "../auth/index.ts";
 import { type AnalysisSpec, type StrategySpec, type StrategyType, strategySpec } from "../config/index.ts";
 import { GantryError } from "../errors/index.ts";
 import type { ReleasePolicy } from "../policy/index.ts";
+import type { ShadowStats } from "../router/shadow.ts";
 import type { ServiceCatalog } from "../services/index.ts";
 import type { Converger } from "./converger.ts";
 import type { InstanceRecords } from "./instance-records.ts";
@@ -34,6 +37,10 @@ export interface OrchestratorDeps {
   log: Logger;
   /** What each version of a service has served so far (cumulative): the canary analysis' input. */
   samples?: (service: string) => Promise<Map<string, VersionSample>>;
+  /** CPU seconds so far and memory of each running instance of a service, by version. */
+  resources?: (service: string) => Promise<Map<string, ResourceSample[]>>;
+  /** What the router's shadow mirrors compared so far, by service (cumulative). */
+  shadowStats?: () => Promise<Record<string, ShadowStats>>;
 }
 
 export interface DeployRequest {
@@ -464,6 +471,8 @@ export class RolloutOrchestrator {
         return this.#analyse(rollout, index, step, signal);
       case "pause":
         return this.#pause(rollout, index, step.forMs, signal);
+      case "shadow":
+        return this.#compareShadow(rollout, index, step, signal);
     }
   }
 
@@ -496,6 +505,7 @@ export class RolloutOrchestrator {
           (await this.#d.instances.alive(rollout.service))
             .filter((i) => i.version === step.candidate && i.state === "ready")
             .map((i) => `http://127.0.0.1:${i.port}`),
+        ...(this.#d.resources && { resources: () => this.#d.resources!(rollout.service) }),
       },
       this.#d.now,
     );
@@ -573,6 +583,84 @@ export class RolloutOrchestrator {
     }
   }
 
+  /**
+   * Reads the router's shadow counts every second: fails as soon as the mismatch rate is
+   * shown (sequentially) to be above its ceiling, or the candidate is slower on average by
+   * more than allowed; at the end, needs `minCompared` answers compared.
+   */
+  async #compareShadow(
+    rollout: Rollout,
+    index: number,
+    step: Extract<Step, { kind: "shadow" }>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const read = this.#d.shadowStats;
+    if (!read) throw new DeployFailure("shadow traffic needs the router's counts, and none are available");
+    const current = async () => {
+      const stats = (await read())[rollout.service];
+      return stats?.version === step.candidate ? stats : undefined;
+    };
+    const start = await current();
+    const startedAt = this.#d.now();
+    const ends = startedAt.getTime() + step.forMs;
+    for (;;) {
+      await pause(Math.min(1000, Math.max(0, ends - this.#d.now().getTime())), signal);
+      const now = await current();
+      const d = (
+        key: "mirrored" | "matched" | "mismatched" | "errors" | "skipped" | "primaryMs" | "shadowMs",
+      ) => (now?.[key] ?? 0) - (start?.[key] ?? 0);
+      const differing = d("mismatched") + d("errors");
+      const compared = d("matched") + differing;
+      const ceiling = judgeCeiling(differing, compared, step.maxMismatchRate, {
+        alpha: 0.01,
+        minSamples: step.minCompared,
+      });
+      const latencyMs = compared > 0 ? (d("shadowMs") - d("primaryMs")) / compared : 0;
+      const slower =
+        step.maxLatencyIncreaseMs !== null &&
+        compared >= step.minCompared &&
+        latencyMs > step.maxLatencyIncreaseMs;
+      const rate = compared > 0 ? differing / compared : 0;
+      const example = now?.recent.at(-1);
+      const summary = `${(rate * 100).toFixed(2)}% of ${compared} answers differ (at most ${(step.maxMismatchRate * 100).toFixed(2)}% allowed; ${d("errors")} without an answer, ${d("skipped")} not copied); candidate ${latencyMs >= 0 ? "+" : ""}${latencyMs.toFixed(1)} ms on average${example ? `; latest: ${example.method} ${example.path}: ${example.reason}` : ""}`;
+      const verdict = ceiling.verdict === "fail" || slower ? "fail" : ceiling.verdict;
+      await this.#d.rollouts.update(rollout.id, {
+        analysis: {
+          step: index,
+          verdict,
+          checks: [],
+          shadow: {
+            compared,
+            matched: d("matched"),
+            mismatched: d("mismatched"),
+            errors: d("errors"),
+            skipped: d("skipped"),
+            mismatchRate: rate,
+            latencyIncreaseMs: latencyMs,
+            pValue: ceiling.comparison.pValue,
+            summary,
+            recent: now?.recent.slice(-5) ?? [],
+          },
+          startedAt: startedAt.toISOString(),
+          at: this.#d.now().toISOString(),
+        },
+      });
+      if (ceiling.verdict === "fail") throw new DeployFailure(`shadow comparison failed: ${summary}`);
+      if (slower)
+        throw new DeployFailure(
+          `shadow comparison failed: the candidate is ${latencyMs.toFixed(1)} ms slower on average (at most ${step.maxLatencyIncreaseMs} ms allowed)`,
+        );
+      if ((await this.#d.rollouts.get(rollout.id)).promotedStep === index) return;
+      if (this.#d.now().getTime() < ends) continue;
+      if (compared < step.minCompared)
+        throw new DeployFailure(
+          `shadow comparison inconclusive: ${compared} answers compared, ${step.minCompared} needed; send more traffic, lengthen "for", or lower minCompared`,
+        );
+      await this.#audit(rollout, "rollout.analysis", { step: index, verdict, shadow: summary }, "gantry");
+      return;
+    }
+  }
+
   /** Returns once the rollout is not paused (at once, mostly), with its control as it is then. */
   async #holdWhilePaused(id: number, signal: AbortSignal): Promise<RolloutControl> {
     for (;;) {
@@ -594,10 +682,16 @@ export class RolloutOrchestrator {
   async #succeed(rollout: Rollout): Promise<void> {
     const state = await this.#d.catalog.state(rollout.service);
     const keptIdle = rollout.steps.some((s) => s.kind === "keep-idle") ? state.idle : null;
+    // A plan may end with the previous version live (a dark launch only): its last traffic says.
+    const last = rollout.steps.findLast((s) => s.kind === "converge");
+    const final =
+      last?.kind === "converge" && Array.isArray(last.target.traffic) && last.target.traffic.length === 1
+        ? last.target.traffic[0]!.version
+        : rollout.toVersion;
     await this.#d.catalog.saveState({
       ...state,
-      liveVersion: rollout.toVersion,
-      traffic: [{ version: rollout.toVersion, weight: 100 }],
+      liveVersion: final,
+      traffic: [{ version: final, weight: 100 }],
       mode: "normal",
       idle: keptIdle,
     });

@@ -353,3 +353,27 @@ describe("shedding plan", () => {
     expect(strategySpec.safeParse({ type: "shedding", shares: [50, 20] }).success).toBe(false);
   });
 });
+
+describe("shadow plan", () => {
+  it("starts the candidate without users, copies traffic to it, compares, then switches or stops", () => {
+    const strategy = strategySpec.parse({ type: "shadow", for: "2m", ignore: ["version"] });
+    const steps = planRollout({ from: "v1", to: "v2", count: 2, strategy });
+    expect(steps.map((s) => s.description)).toEqual([
+      "start 2 × v2 beside v1, without users",
+      "copy 100% of GET, HEAD, OPTIONS requests to v2",
+      "compare v2's answers with v1's for 120s",
+      "switch all traffic to v2",
+      "stop v1",
+    ]);
+    expect(targets(steps)[1]!.traffic).toMatchObject({
+      primary: "v1",
+      shadow: { version: "v2", ignore: ["version"] },
+    });
+    const dark = strategySpec.parse({ type: "shadow", after: "stop" });
+    expect(targets(planRollout({ from: "v1", to: "v2", count: 2, strategy: dark })).at(-1)).toEqual({
+      instances: { v1: 2 },
+      traffic: [{ version: "v1", weight: 100 }],
+      mode: "normal",
+    });
+  });
+});

@@ -37,7 +37,17 @@ export type Step =
       settings: AnalysisSpec;
     }
   /** Waits `forMs`, or until `gantry promote` when forMs is null. */
-  | { kind: "pause"; description: string; forMs: number | null };
+  | { kind: "pause"; description: string; forMs: number | null }
+  /** Compares the shadow candidate's answers with stable's for `forMs` (the router mirrors). */
+  | {
+      kind: "shadow";
+      description: string;
+      candidate: string;
+      forMs: number;
+      maxMismatchRate: number;
+      maxLatencyIncreaseMs: number | null;
+      minCompared: number;
+    };
 
 export interface PlanInput {
   /** The version live now; null on a service's first deploy. */
@@ -63,6 +73,8 @@ export function planRollout(input: PlanInput): Step[] {
       return planPhased(input, input.strategy);
     case "shedding":
       return planShedding(input, input.strategy);
+    case "shadow":
+      return planShadow(input, input.strategy);
   }
 }
 
@@ -243,6 +255,66 @@ export function planCanary(
     }
   }
   steps.push(converge(`send all traffic to ${to}`, both(100)));
+  steps.push(converge(`stop ${from}`, { instances: { [to]: count }, traffic: all(to), mode: "normal" }));
+  return steps;
+}
+
+/**
+ * Shadow traffic: the candidate starts beside stable with as many instances and no users;
+ * the router copies a share of requests to it and compares the answers for a while; then
+ * the candidate takes all traffic in one switch (or, for a dark launch, stops again).
+ */
+export function planShadow(
+  { from, to, count }: PlanInput,
+  strategy: Extract<StrategySpec, { type: "shadow" }>,
+): Step[] {
+  if (from === null || from === to) {
+    return [
+      converge(`start ${count} × ${to}`, { instances: { [to]: count }, traffic: all(to), mode: "normal" }),
+    ];
+  }
+  const instances = { [from]: count, [to]: count };
+  const shadow = {
+    version: to,
+    share: strategy.share,
+    methods: strategy.methods,
+    ignore: strategy.ignore,
+    maxConcurrent: strategy.maxConcurrent,
+    maxBodyBytes: strategy.maxBodyBytes,
+    timeoutMs: strategy.timeout,
+  };
+  const steps: Step[] = [
+    converge(`start ${count} × ${to} beside ${from}, without users`, {
+      instances,
+      traffic: all(from),
+      mode: "normal",
+    }),
+    converge(`copy ${strategy.share}% of ${strategy.methods.join(", ")} requests to ${to}`, {
+      instances,
+      traffic: { primary: from, shadow },
+      mode: "normal",
+    }),
+    {
+      kind: "shadow",
+      description: `compare ${to}'s answers with ${from}'s for ${seconds(strategy.for)}`,
+      candidate: to,
+      forMs: strategy.for,
+      maxMismatchRate: strategy.maxMismatchRate,
+      maxLatencyIncreaseMs: strategy.maxLatencyIncrease ?? null,
+      minCompared: strategy.minCompared,
+    },
+  ];
+  if (strategy.after === "stop") {
+    steps.push(
+      converge(`stop ${to}: a dark launch only`, {
+        instances: { [from]: count },
+        traffic: all(from),
+        mode: "normal",
+      }),
+    );
+    return steps;
+  }
+  steps.push(converge(`switch all traffic to ${to}`, { instances, traffic: all(to), mode: "normal" }));
   steps.push(converge(`stop ${from}`, { instances: { [to]: count }, traffic: all(to), mode: "normal" }));
   return steps;
 }

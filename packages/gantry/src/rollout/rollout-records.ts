@@ -26,6 +26,19 @@ export interface AnalysisRecord {
   checks: CheckResult[];
   /** The custom checks' latest results (Prometheus, HTTP, command, webhook); absent before they existed. */
   custom?: CustomCheckResult[];
+  /** A shadow comparison's counts: answers compared, how many differed, the latest differences. */
+  shadow?: {
+    compared: number;
+    matched: number;
+    mismatched: number;
+    errors: number;
+    skipped: number;
+    mismatchRate: number;
+    latencyIncreaseMs: number;
+    pValue: number;
+    summary: string;
+    recent: { at: string; method: string; path: string; reason: string }[];
+  };
   /** When the analysis started and when this verdict was reached. */
   startedAt: string;
   at: string;

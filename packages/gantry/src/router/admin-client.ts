@@ -1,5 +1,6 @@
 import { Pool } from "undici";
 import type { RouterPolicy } from "./policy.ts";
+import type { ShadowStats } from "./shadow.ts";
 
 /** What the control plane may ask of a running router over its loopback admin port. */
 export interface RouterAdmin {
@@ -11,6 +12,8 @@ export interface RouterAdmin {
   metrics(): Promise<string>;
   /** Circuit breaker state ("closed", "open", "half-open") by service. */
   breakers(): Promise<Record<string, string>>;
+  /** Shadow traffic counts by service. */
+  shadow(): Promise<Record<string, ShadowStats>>;
   healthy(): Promise<boolean>;
 }
 
@@ -46,6 +49,11 @@ export class HttpRouterAdmin implements RouterAdmin {
 
   async breakers(): Promise<Record<string, string>> {
     return JSON.parse(await this.#call("GET", "/breakers"));
+  }
+
+  /** Shadow traffic counts by service (what the router compared so far). */
+  async shadow(): Promise<Record<string, ShadowStats>> {
+    return JSON.parse(await this.#call("GET", "/shadow"));
   }
 
   async healthy(): Promise<boolean> {

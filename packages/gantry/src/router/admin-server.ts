@@ -13,6 +13,8 @@ export interface AdminHandlers {
   /** Circuit breaker state by service. */
   breakers(): Record<string, string>;
   metrics(): Promise<string>;
+  /** Shadow traffic counts by service. */
+  shadow(): Record<string, unknown>;
 }
 
 const maxPolicyBytes = 16 * 1024 * 1024;
@@ -37,6 +39,7 @@ export function createAdminServer(h: AdminHandlers): Server {
       if (req.method === "GET" && path === "/policy") return json(res, 200, h.policy());
       if (req.method === "GET" && path === "/inflight") return json(res, 200, h.inflight());
       if (req.method === "GET" && path === "/breakers") return json(res, 200, h.breakers());
+      if (req.method === "GET" && path === "/shadow") return json(res, 200, h.shadow());
       if (req.method === "GET" && path === "/metrics") {
         const text = await h.metrics();
         res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });

@@ -63,6 +63,22 @@ const route = z.object({
     .nullable()
     .optional(),
   pinKey: z.string().min(16).nullable().optional(),
+  shadow: z
+    .object({
+      version: z.string().min(1),
+      share: z.number().min(0).max(100),
+      methods: z.array(z.string().min(1)),
+      ignore: z.array(z.string().min(1)),
+      maxConcurrent: z.number().int().min(1).max(10_000),
+      maxBodyBytes: z
+        .number()
+        .int()
+        .min(0)
+        .max(64 * 1024 * 1024),
+      timeoutMs: z.number().int().min(1).max(600_000),
+    })
+    .nullable()
+    .optional(),
 });
 
 /** Validates a policy pushed to the router's admin API; a bad one never replaces a good one. */

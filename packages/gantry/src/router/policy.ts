@@ -11,6 +11,7 @@ export interface RouterPolicy {
 
 import type { BreakerSettings } from "./circuit-breaker.ts";
 import type { RouteCohorts } from "./cohorts.ts";
+import type { ShadowSettings } from "./shadow.ts";
 
 /** normal · maintenance: every request gets the maintenance page · read-only: writes get 503, reads flow. */
 export type ServiceMode = "normal" | "maintenance" | "read-only";
@@ -36,6 +37,8 @@ export interface ServiceRoute {
   breaker?: BreakerSettings;
   /** A phased rollout: which users get the candidate (instead of weights). */
   cohorts?: RouteCohorts | null;
+  /** Shadow traffic: a share of requests copied to a candidate, compared, never answered from. */
+  shadow?: ShadowSettings | null;
   /** Key (base64) of the pin tickets the router honours (X-Gantry-Pin); none: pins are ignored. */
   pinKey?: string | null;
 }

@@ -7,6 +7,7 @@ import type { RouterPolicy } from "./policy.ts";
 import { decideRoute, type LocalAnswer, unavailable } from "./route-decision.ts";
 import { RouteTable } from "./route-table.ts";
 import type { RouterMetrics } from "./router-metrics.ts";
+import { ShadowMirror } from "./shadow.ts";
 
 /** What a request the router answers itself needs from the connection (nothing more to read). */
 const ignoreBody: RequestHandler = { body() {}, end() {}, abort() {} };
@@ -18,6 +19,7 @@ const ignoreBody: RequestHandler = { body() {}, end() {}, abort() {} };
  */
 export class ReverseProxy {
   readonly pools: InstancePools;
+  readonly shadow = new ShadowMirror();
   readonly #metrics: RouterMetrics;
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #now: () => number;
@@ -64,7 +66,7 @@ export class ReverseProxy {
     const open = breaker !== undefined && !breaker.allow();
     if (open && !spec.fallback)
       return this.#answer(conn, head, unavailable(spec.service, "the circuit breaker is open"));
-    const ctx = { pools: this.pools, metrics: this.#metrics };
+    const ctx = { pools: this.pools, metrics: this.#metrics, shadow: this.shadow };
     const exchange = new ForwardExchange(ctx, conn, head, decision.route, breaker, decision.extraHeaders);
     exchange.start(open);
     return exchange;

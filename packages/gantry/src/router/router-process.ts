@@ -57,6 +57,7 @@ const admin = createAdminServer({
   },
   inflight: () => proxy.pools.inflight(),
   breakers: () => proxy.breakers(),
+  shadow: () => proxy.shadow.stats(),
   metrics: () => metrics.text(),
 });
 
@@ -83,6 +84,7 @@ async function shutdown(signal: string): Promise<void> {
   admin.close();
   await server.close(Number(values["grace-ms"]));
   proxy.pools.closeAll();
+  await proxy.shadow.close();
   // A stale admin.json would make the control plane wait on a router that is gone.
   if (readAdminInfo(files)?.pid === process.pid) rmSync(files.info, { force: true });
   process.exit(0);

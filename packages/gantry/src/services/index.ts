@@ -10,6 +10,7 @@ export {
   type Service,
   ServiceCatalog,
   type ServiceState,
+  type ShadowTraffic,
   type Switches,
   type Traffic,
   type TrafficShare,

@@ -3,6 +3,7 @@ import { type ServiceSpec, serviceSpec } from "../config/index.ts";
 import { GantryError } from "../errors/index.ts";
 import type { RouteCohorts } from "../router/cohorts.ts";
 import type { ServiceMode } from "../router/policy.ts";
+import type { ShadowSettings } from "../router/shadow.ts";
 import type { Database } from "../store/index.ts";
 
 export interface Service {
@@ -37,8 +38,14 @@ export interface CohortTraffic {
   cohorts: RouteCohorts;
 }
 
-/** Shares by version, every ready instance alike ("by-instances"), or cohorts of users. */
-export type Traffic = TrafficShare[] | "by-instances" | CohortTraffic;
+/** All traffic to one version, with a share of it copied to a candidate that never answers. */
+export interface ShadowTraffic {
+  primary: string;
+  shadow: ShadowSettings;
+}
+
+/** Shares by version, every ready instance alike ("by-instances"), cohorts of users, or shadowed. */
+export type Traffic = TrafficShare[] | "by-instances" | CohortTraffic | ShadowTraffic;
 
 export interface ServiceState {
   service: string;

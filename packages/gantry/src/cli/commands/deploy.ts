@@ -36,7 +36,7 @@ async function readArtifact(path: string): Promise<Buffer> {
 export const deploy: Command = {
   name: "deploy",
   usage:
-    "gantry deploy SERVICE --artifact PATH --version V [--env KEY=VALUE]... [--strategy recreate|rolling|blue-green|canary|phased|shedding] [--wait] [--reason TEXT]",
+    "gantry deploy SERVICE --artifact PATH --version V [--env KEY=VALUE]... [--strategy recreate|rolling|blue-green|canary|phased|shedding|shadow] [--wait] [--reason TEXT]",
   summary: "upload a release and roll it out",
   help: `Uploads PATH (a directory, or a .tar.gz/.tgz archive) as release V of SERVICE and starts a
 rollout with the service's strategy (or --strategy). A version names one build: uploading V

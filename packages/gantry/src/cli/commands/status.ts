@@ -43,7 +43,9 @@ function renderService(s: ServiceReport): string {
       ? "spread over every ready instance"
       : "cohorts" in s.traffic
         ? cohortsText(s.traffic.cohorts)
-        : s.traffic.map((t) => `${t.version} ${t.weight}%`).join(", ") || "none";
+        : "shadow" in s.traffic
+          ? `${s.traffic.primary} 100% (${s.traffic.shadow.share}% of ${s.traffic.shadow.methods.join(", ")} copied to ${s.traffic.shadow.version}, which never answers)`
+          : s.traffic.map((t) => `${t.version} ${t.weight}%`).join(", ") || "none";
   const lines = [
     `${s.service}: live ${s.liveVersion ?? "(nothing deployed)"}   mode ${s.mode}   traffic ${traffic}`,
   ];
@@ -76,6 +78,8 @@ function renderService(s: ServiceReport): string {
     if (r.analysis) {
       lines.push(`  analysis (step ${r.analysis.step + 1}, ${r.analysis.at}): ${r.analysis.verdict}`);
       for (const check of r.analysis.checks) lines.push(`    ${check.verdict.padEnd(12)} ${check.summary}`);
+      if (r.analysis.shadow)
+        lines.push(`    ${r.analysis.verdict.padEnd(12)} shadow: ${r.analysis.shadow.summary}`);
       for (const check of r.analysis.custom ?? [])
         lines.push(`    ${check.verdict.padEnd(12)} ${check.name} (${check.kind}): ${check.summary}`);
     }

@@ -3,6 +3,7 @@ import type { Backend, Upstream } from "../policy.ts";
 import { type LocalAnswer, unavailable } from "../route-decision.ts";
 import type { CompiledRoute } from "../route-table.ts";
 import type { RouterMetrics } from "../router-metrics.ts";
+import type { MirrorCapture, ShadowMirror } from "../shadow.ts";
 import type { ClientConnection, RequestHandler } from "./client-connection.ts";
 import {
   chunkPrefix,
@@ -30,6 +31,7 @@ const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
 export interface ExchangeContext {
   pools: InstancePools;
   metrics: RouterMetrics;
+  shadow?: ShadowMirror;
 }
 
 interface Target {
@@ -67,6 +69,8 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
   #keepAlive = false;
   #headSent = false;
   #over = false;
+  /** The copy of this exchange sent to a shadow candidate, when it is mirrored. */
+  #mirror: MirrorCapture | undefined;
   readonly #resumeClient = () => this.#conn.socket.resume();
   readonly #resumeUpstream = () => this.#up?.socket.resume();
 
@@ -86,6 +90,7 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
     this.#upstreamHead = upstreamRequestHead(head, conn.remoteAddress, extraHeaders);
     this.#requestEnded = !head.hasBody;
     if (head.expectContinue && head.hasBody) conn.write("HTTP/1.1 100 Continue\r\n\r\n");
+    this.#mirror = ctx.shadow?.begin(route.spec, head);
   }
 
   /** Sends the request to an instance, or to the fallback when the breaker says so. */
@@ -105,6 +110,7 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
   }
 
   body(chunk: Buffer): void {
+    this.#mirror?.requestBody(chunk);
     const up = this.#up;
     if (up?.connected && this.#held.length === 0) this.#writeBody(up, chunk);
     else {
@@ -115,6 +121,7 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
   }
 
   end(): void {
+    this.#mirror?.requestEnd();
     this.#requestEnded = true;
     const up = this.#up;
     if (up?.connected && this.#held.length === 0) this.#sendEnd(up);
@@ -123,6 +130,7 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
   abort(): void {
     if (this.#over) return;
     this.#over = true;
+    this.#mirror?.cancel();
     const up = this.#up;
     if (up && this.#target) {
       up.destroy();
@@ -151,11 +159,13 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
     this.#framing = out.framing;
     this.#keepAlive = out.keepAlive;
     this.#headSent = true;
+    this.#mirror?.responseHead(status, headers);
     this.#conn.write(out.head);
     this.#record(status);
   }
 
   onResponseBody(chunk: Buffer): void {
+    this.#mirror?.responseBody(chunk);
     // Back-pressure is checked once per read from the instance, in uncork.
     const conn = this.#conn;
     if (this.#framing === "chunked") {
@@ -168,6 +178,7 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
   onResponseEnd(): void {
     if (this.#over) return;
     this.#over = true;
+    this.#mirror?.responseEnd();
     if (this.#framing === "chunked") this.#conn.write(lastChunk);
     const up = this.#up!;
     // The instance may still expect body bytes we will never send: the connection is spent.
@@ -188,6 +199,7 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
     if (this.#headSent) {
       // Part of the answer is out: all that is left is to cut it, so the client sees it is short.
       this.#over = true;
+      this.#mirror?.cancel();
       this.#conn.socket.destroy();
       return;
     }
@@ -273,6 +285,7 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
 
   #answer(answer: LocalAnswer, version: string): void {
     this.#over = true;
+    this.#mirror?.cancel();
     this.#conn.answer(answer.status, answer.headers, answer.body, this.#head);
     this.#record(answer.status, version);
   }

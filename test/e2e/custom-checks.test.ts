@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { constantLoad, demoApp, gantry, type RunningGantry, up, webConfig } from "./harness.ts";
+
+let running: RunningGantry | undefined;
+afterEach(async () => {
+  if (running) await running.interrupt();
+  running = undefined;
+});
+
+describe("analysis checks beyond the router's figures", () => {
+  it("rolls back a canary whose instances use more memory than allowed, measured from the runtime", async () => {
+    running = await up({
+      config: webConfig(
+        "{ type: canary, steps: [{ setWeight: 50 }, { analysis: 20s }], analysis: { checks: [{ name: memory, interval: 1s, resources: { maxMemoryMb: 250 } }] } }",
+      ),
+    });
+    const g = running;
+    expect(
+      (await gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v1", "--wait"])).code,
+    ).toBe(0);
+    const load = constantLoad({ url: g.routerUrl, host: "web.localhost", rps: 50 });
+    const deployed = await gantry(g.dataDir, [
+      "deploy",
+      "web",
+      "--artifact",
+      demoApp,
+      "--version",
+      "v2",
+      "--env",
+      "DEMO_MEMORY_MB=300",
+      "--wait",
+    ]);
+    await load.stop();
+    expect(deployed.code).not.toBe(0);
+    const { lastRollout, liveVersion } = JSON.parse(
+      (await gantry(g.dataDir, ["status", "web", "--json"])).stdout,
+    ).services[0];
+    expect(liveVersion).toBe("v1");
+    expect(lastRollout.failure).toMatch(
+      /^analysis failed: check memory \(resources\) failed: CPU \d+\.\d\d cores, memory [34]\d\d MiB per instance at most: memory above 250 MiB$/,
+    );
+    const text = (await gantry(g.dataDir, ["status", "web"])).stdout;
+    expect(text).toMatch(/fail {9}memory \(resources\): CPU/);
+  });
+});
