@@ -1,3 +1,4 @@
+import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { constantLoad, demoApp, gantry, type RunningGantry, up, webConfig } from "./harness.ts";
 
@@ -12,6 +13,7 @@ describe("analysis checks beyond the router's figures", () => {
     running = await up({
       config: webConfig(
         "{ type: canary, steps: [{ setWeight: 50 }, { analysis: 20s }], analysis: { checks: [{ name: memory, interval: 1s, resources: { maxMemoryMb: 250 } }] } }",
+        "    keepFailed: 1m\n",
       ),
     });
     const g = running;
@@ -41,5 +43,20 @@ describe("analysis checks beyond the router's figures", () => {
     );
     const text = (await gantry(g.dataDir, ["status", "web"])).stdout;
     expect(text).toMatch(/fail {9}memory \(resources\): CPU/);
+    // keepFailed: the judged-worse candidate stays up without traffic, reachable with a pin ticket.
+    const after = JSON.parse((await gantry(g.dataDir, ["status", "web", "--json"])).stdout).services[0];
+    expect(after.traffic).toEqual([{ version: "v1", weight: 100 }]);
+    expect(after.idle).toMatchObject({ version: "v2" });
+    expect(after.instances.filter((i: { version: string }) => i.version === "v2").length).toBeGreaterThan(0);
+    const pin = (await gantry(g.dataDir, ["pin", "web", "v2"])).stdout.trim().split(": ")[1]!;
+    const pinned = await request(`${g.routerUrl}/`, {
+      headers: { host: "web.localhost", "x-gantry-pin": pin },
+    });
+    await pinned.body.dump();
+    expect(pinned.headers["x-demo-version"]).toBe("v2");
+    const audit = JSON.parse(
+      (await gantry(g.dataDir, ["audit", "--action", "rollout.candidate_kept", "--json"])).stdout,
+    );
+    expect(audit.events).toHaveLength(1);
   });
 });

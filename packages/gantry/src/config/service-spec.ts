@@ -495,6 +495,11 @@ export const serviceSpec = z
     fallback: fallbackSpec.optional(),
     /** Deploys wait for a second person's `gantry approve`. */
     requireApproval: z.boolean().default(false),
+    /**
+     * A candidate rolled back by a failed analysis or check keeps its instances this long,
+     * without traffic, for debugging (logs, `gantry pin`); 0 stops them at once.
+     */
+    keepFailed: duration.default(0),
   })
   .strict();
 

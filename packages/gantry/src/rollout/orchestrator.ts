@@ -725,11 +725,17 @@ export class RolloutOrchestrator {
   async #restore(rollout: Rollout): Promise<void> {
     const service = await this.#d.catalog.get(rollout.service);
     const target = restoreTarget(rollout.fromVersion, service.spec.instances);
+    let keep = await this.#keepFailedCandidate(rollout, service.spec.keepFailed);
     while (!this.#stopped) {
       try {
-        await this.#d.converger.converge(rollout.service, target);
+        await this.#d.converger.converge(
+          rollout.service,
+          keep ? { ...target, instances: { ...target.instances, [rollout.toVersion]: keep.count } } : target,
+        );
         break;
       } catch (error) {
+        // Keeping the candidate must never hold up the restore: the next try stops it.
+        keep = undefined;
         this.#d.log.error(
           { err: error, rollout: rollout.id },
           "restoring the previous version failed; retrying",
@@ -739,11 +745,38 @@ export class RolloutOrchestrator {
     }
     if (this.#stopped) return;
     const state = await this.#d.catalog.state(rollout.service);
-    await this.#d.catalog.saveState({ ...state, liveVersion: rollout.fromVersion, idle: null });
+    const idle = keep ? { version: rollout.toVersion, until: keep.until } : null;
+    await this.#d.catalog.saveState({ ...state, liveVersion: rollout.fromVersion, idle });
+    if (keep)
+      await this.#audit(
+        rollout,
+        "rollout.candidate_kept",
+        { version: rollout.toVersion, until: keep.until },
+        "gantry",
+      );
     const fresh = await this.#d.rollouts.get(rollout.id);
     const status = fresh.abortRequested ? "rolled_back" : "failed";
     await this.#d.rollouts.update(rollout.id, { status });
     await this.#audit(fresh, "rollout.rolled_back", { status, to: rollout.fromVersion }, "gantry");
+  }
+
+  /**
+   * Whether a failed candidate stays up for debugging (`keepFailed`): only when it was judged
+   * worse, not when it could not start or was aborted by hand, and only its ready instances.
+   */
+  async #keepFailedCandidate(
+    rollout: Rollout,
+    keepMs: number,
+  ): Promise<{ count: number; until: string } | undefined> {
+    if (keepMs <= 0 || rollout.kind !== "deploy" || rollout.abortRequested || rollout.fromVersion === null)
+      return;
+    const reason = (await this.#d.rollouts.get(rollout.id)).failure?.reason ?? "";
+    if (!/^(analysis failed|shadow comparison failed|smoke checks failed)/.test(reason)) return;
+    const ready = (await this.#d.instances.alive(rollout.service)).filter(
+      (i) => i.version === rollout.toVersion && i.state === "ready",
+    ).length;
+    if (ready === 0) return;
+    return { count: ready, until: new Date(this.#d.now().getTime() + keepMs).toISOString() };
   }
 
   async #audit(
