@@ -59,4 +59,35 @@ describe("analysis checks beyond the router's figures", () => {
     );
     expect(audit.events).toHaveLength(1);
   });
+
+  it("rolls back a canary whose Scientist experiment mismatches, from the results its instances report", async () => {
+    running = await up({
+      config: webConfig(
+        "{ type: canary, steps: [{ setWeight: 50 }, { analysis: 30s }], analysis: { checks: [{ name: sums, interval: 1s, experiment: { name: demo-sum, maxMismatchRate: 0.05 } }] } }",
+      ),
+    });
+    const g = running;
+    expect(
+      (await gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v1", "--wait"])).code,
+    ).toBe(0);
+    const load = constantLoad({ url: g.routerUrl, host: "web.localhost", rps: 50, path: "/compare?n=50" });
+    const deployed = await gantry(g.dataDir, [
+      "deploy",
+      "web",
+      "--artifact",
+      demoApp,
+      "--version",
+      "v2",
+      "--env",
+      "DEMO_CANDIDATE_BUG=1",
+      "--wait",
+    ]);
+    await load.stop();
+    expect(deployed.code).not.toBe(0);
+    const { lastRollout } = JSON.parse((await gantry(g.dataDir, ["status", "web", "--json"])).stdout)
+      .services[0];
+    expect(lastRollout.failure).toMatch(
+      /^analysis failed: check sums \(experiment\) failed: demo-sum: \d+ of \d+ runs mismatched \(\d+\.\d\d%, at most 5\.00%\)$/,
+    );
+  });
 });

@@ -114,6 +114,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     log,
   });
   const policy = new ReleasePolicy({ catalog, freezes, audit, now });
+  const experiments = new ExperimentStore(store.db);
   const orchestrator = new RolloutOrchestrator({
     catalog,
     rollouts,
@@ -125,6 +126,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     log,
     samples: async (service) => routerSamples(await router.admin.metrics(), service),
     shadowStats: () => router.admin.shadow(),
+    experiments: async (name) => (await experiments.find(name))?.counts,
     resources: async (service) => {
       const byVersion = new Map<string, ResourceSample[]>();
       for (const i of await runtime.list()) {
@@ -140,7 +142,6 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   });
   const switchboard = new Switchboard({ catalog, audit, publish: () => traffic.publish(), now });
   const intake = new ReleaseIntake({ dataDir, catalog, audit, importRelease, now });
-  const experiments = new ExperimentStore(store.db);
   const flags = await openFlags({ db: store.db, audit, environments: config.flags.environments, now, log });
 
   await adoptInstances({ runtime, instances, catalog, health, log });

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import type { CustomCheckSpec } from "../config/index.ts";
+import { judgeCeiling } from "./judge.ts";
 
 /** What a custom check is run against. */
 export interface CheckContext {
@@ -11,6 +12,8 @@ export interface CheckContext {
   candidateUrls: () => Promise<string[]>;
   /** CPU seconds used so far and resident memory, per instance, by version (from the runtime). */
   resources?: () => Promise<Map<string, ResourceSample[]>>;
+  /** A Scientist experiment's all-time counts (undefined before it reported anything). */
+  experiment?: (name: string) => Promise<{ matched: number; mismatched: number } | undefined>;
 }
 
 export interface ResourceSample {
@@ -19,7 +22,7 @@ export interface ResourceSample {
   rssBytes: number;
 }
 
-export type CheckKind = "prometheus" | "http" | "command" | "webhook" | "resources";
+export type CheckKind = "prometheus" | "http" | "command" | "webhook" | "resources" | "experiment";
 
 /** One run: pass, fail, or error (could not be had: the check's server down, a timeout). */
 export interface CheckOutcome {
@@ -47,6 +50,7 @@ export function checkKind(spec: CustomCheckSpec): CheckKind {
   if (spec.http) return "http";
   if (spec.command !== undefined) return "command";
   if (spec.resources) return "resources";
+  if (spec.experiment) return "experiment";
   return "webhook";
 }
 
@@ -105,11 +109,17 @@ export function withinBounds(value: number, min: number | undefined, max: number
   return { verdict: "pass", value, summary: `${shown} (${range})` };
 }
 
+/** What a check remembers between its runs: an experiment's counts when the analysis began. */
+export interface CheckMemo {
+  experimentStart?: { matched: number; mismatched: number };
+}
+
 /** Runs one check once. Never throws: a failure to measure is an `error` outcome. */
 export async function runCheck(
   spec: CustomCheckSpec,
   c: CheckContext,
   signal: AbortSignal,
+  memo: CheckMemo = {},
 ): Promise<CheckOutcome> {
   const timeout = AbortSignal.any([signal, AbortSignal.timeout(spec.timeout)]);
   try {
@@ -125,6 +135,7 @@ export async function runCheck(
     if (spec.http) return await probe(spec.http, await c.candidateUrls(), timeout);
     if (spec.command !== undefined) return await command(spec.command, c, timeout);
     if (spec.resources) return await resources(spec.resources, c, timeout);
+    if (spec.experiment) return await experiment(spec.experiment, c, memo);
     return await webhook(spec.webhook!, c, timeout);
   } catch (error) {
     const message =
@@ -284,6 +295,26 @@ async function resources(
   return judgeResources(limits, use.get(c.candidate), use.get(c.baseline));
 }
 
+async function experiment(
+  e: NonNullable<CustomCheckSpec["experiment"]>,
+  c: CheckContext,
+  memo: CheckMemo,
+): Promise<CheckOutcome> {
+  if (!c.experiment)
+    return { verdict: "error", value: null, summary: "experiment results are not available here" };
+  const now = (await c.experiment(e.name)) ?? { matched: 0, mismatched: 0 };
+  memo.experimentStart ??= now;
+  const mismatched = now.mismatched - memo.experimentStart.mismatched;
+  const runs = mismatched + now.matched - memo.experimentStart.matched;
+  const { verdict } = judgeCeiling(mismatched, runs, e.maxMismatchRate, {
+    alpha: 0.01,
+    minSamples: e.minRuns,
+  });
+  const rate = runs > 0 ? mismatched / runs : 0;
+  const summary = `${e.name}: ${mismatched} of ${runs} runs mismatched (${(rate * 100).toFixed(2)}%, at most ${(e.maxMismatchRate * 100).toFixed(2)}%)${runs < e.minRuns ? `; ${e.minRuns} runs needed for a verdict` : ""}`;
+  return { verdict: verdict === "fail" ? "fail" : "pass", value: rate, summary };
+}
+
 async function webhook(
   hook: NonNullable<CustomCheckSpec["webhook"]>,
   c: CheckContext,
@@ -330,6 +361,7 @@ export class CustomChecks {
   readonly #results = new Map<string, CustomCheckResult>();
   readonly #running = new Map<string, Promise<void>>();
   readonly #timers: NodeJS.Timeout[] = [];
+  readonly #memos = new Map<string, CheckMemo>();
   readonly #now: () => Date;
 
   constructor(specs: CustomCheckSpec[], context: CheckContext, now: () => Date = () => new Date()) {
@@ -375,7 +407,9 @@ export class CustomChecks {
 
   #run(spec: CustomCheckSpec): void {
     if (this.#running.has(spec.name) || this.#abort.signal.aborted) return;
-    const run = runCheck(spec, this.#context, this.#abort.signal).then((outcome) => {
+    const memo = this.#memos.get(spec.name) ?? {};
+    this.#memos.set(spec.name, memo);
+    const run = runCheck(spec, this.#context, this.#abort.signal, memo).then((outcome) => {
       if (this.#abort.signal.aborted) return;
       const before = this.#results.get(spec.name);
       const kind = checkKind(spec);

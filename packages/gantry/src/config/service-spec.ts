@@ -143,6 +143,17 @@ export const customCheckSpec = z
         message: "a resources check needs maxCpu, maxMemoryMb or maxCpuRatio",
       })
       .optional(),
+    /** A Scientist experiment's results reported while the analysis runs (docs/scientist.md). */
+    experiment: z
+      .object({
+        name: z.string().min(1).max(200),
+        /** Fails once the share of mismatched runs is shown (sequentially) to be above this. */
+        maxMismatchRate: z.number().min(0).max(1).default(0.01),
+        /** Runs needed for a verdict. */
+        minRuns: z.number().int().min(1).default(20),
+      })
+      .strict()
+      .optional(),
     /** POSTed the rollout's facts as JSON; a 2xx passes unless it answers {"verdict": "fail"}. */
     webhook: z
       .object({ url: httpUrl, headers: z.record(z.string(), z.string()).default({}) })
@@ -152,8 +163,9 @@ export const customCheckSpec = z
   .strict()
   .refine(
     (c) =>
-      [c.prometheus, c.http, c.command, c.webhook, c.resources].filter((k) => k !== undefined).length === 1,
-    { message: "a check has exactly one of prometheus, http, command, webhook or resources" },
+      [c.prometheus, c.http, c.command, c.webhook, c.resources, c.experiment].filter((k) => k !== undefined)
+        .length === 1,
+    { message: "a check has exactly one of prometheus, http, command, webhook, resources or experiment" },
   );
 export type CustomCheckSpec = z.output<typeof customCheckSpec>;
 

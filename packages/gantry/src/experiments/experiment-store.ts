@@ -92,6 +92,16 @@ export class ExperimentStore {
     return rows.map(toSummary);
   }
 
+  /** An experiment's all-time summary, or undefined when it never reported. */
+  async find(name: string): Promise<ExperimentSummary | undefined> {
+    const row = await this.#db
+      .selectFrom("experiments")
+      .selectAll()
+      .where("name", "=", name)
+      .executeTakeFirst();
+    return row ? toSummary(row) : undefined;
+  }
+
   async get(name: string): Promise<ExperimentDetail> {
     const row = await this.#db
       .selectFrom("experiments")

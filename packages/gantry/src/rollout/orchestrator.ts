@@ -39,6 +39,8 @@ export interface OrchestratorDeps {
   samples?: (service: string) => Promise<Map<string, VersionSample>>;
   /** CPU seconds so far and memory of each running instance of a service, by version. */
   resources?: (service: string) => Promise<Map<string, ResourceSample[]>>;
+  /** A Scientist experiment's all-time counts, for experiment checks. */
+  experiments?: (name: string) => Promise<{ matched: number; mismatched: number } | undefined>;
   /** What the router's shadow mirrors compared so far, by service (cumulative). */
   shadowStats?: () => Promise<Record<string, ShadowStats>>;
 }
@@ -506,6 +508,7 @@ export class RolloutOrchestrator {
             .filter((i) => i.version === step.candidate && i.state === "ready")
             .map((i) => `http://127.0.0.1:${i.port}`),
         ...(this.#d.resources && { resources: () => this.#d.resources!(rollout.service) }),
+        ...(this.#d.experiments && { experiment: this.#d.experiments }),
       },
       this.#d.now,
     );
