@@ -91,8 +91,6 @@ function isMember(group: CohortGroup, headers: HeaderList, key: string | undefin
  * it. The control plane issues tickets to tokens that may deploy (`gantry pin`), signed with
  * a key the router shares; the router checks them without asking anyone.
  */
-export const pinHeader = "x-gantry-pin";
-
 function pinSignature(key: Buffer, service: string, version: string, expires: number): string {
   return createHmac("sha256", key).update(`${service}\n${version}\n${expires}`).digest("base64url");
 }

@@ -1,4 +1,4 @@
-import { cohortVersion, type HeaderList, headerValue, pinHeader, verifyPin } from "./cohorts.ts";
+import { cohortVersion, type HeaderList, verifyPin } from "./cohorts.ts";
 import type { Backend, RouterPolicy, ServiceRoute, Upstream } from "./policy.ts";
 
 /**
@@ -90,20 +90,19 @@ export class CompiledRoute {
    * version without a usable instance falls back to the weights.
    */
   choose(
-    headers: HeaderList,
+    head: { headers: HeaderList; pin: string },
     usable: (u: Upstream) => boolean,
     now: number,
   ): { backend: Backend; upstream: Upstream } | undefined {
-    if (this.#pinKey) {
-      const ticket = headerValue(headers, pinHeader);
-      const version = ticket && verifyPin(this.#pinKey, this.spec.service, ticket, now);
+    if (this.#pinKey && head.pin) {
+      const version = verifyPin(this.#pinKey, this.spec.service, head.pin, now);
       const pinned = version ? this.#backends.find((b) => b.version === version) : undefined;
       const choice = pinned && this.pickIn(pinned, usable);
       if (choice) return choice;
     }
     const cohorts = this.spec.cohorts;
     if (cohorts) {
-      const version = cohortVersion(this.spec.service, cohorts, headers);
+      const version = cohortVersion(this.spec.service, cohorts, head.headers);
       const backend = this.#backends.find((b) => b.version === version);
       const choice = backend && this.pickIn(backend, usable);
       if (choice) return choice;

@@ -237,8 +237,7 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
     // A replay stays on the version it was given while that version has a usable instance.
     const last = this.#target?.backend;
     const choice =
-      (last && this.#route.pickIn(last, usable)) ??
-      this.#route.choose(this.#head.headers, usable, Date.now());
+      (last && this.#route.pickIn(last, usable)) ?? this.#route.choose(this.#head, usable, Date.now());
     const pool = choice && pools.get(choice.upstream.id);
     if (!choice || !pool) return this.#fallback();
     return { pool, version: choice.backend.version, backend: choice.backend };

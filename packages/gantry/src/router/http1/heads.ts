@@ -46,6 +46,8 @@ export interface RequestHead {
   forwardedFor: string;
   /** Header names the client's Connection header lists (also hop-by-hop). */
   connectionTokens: string[];
+  /** The X-Gantry-Pin ticket, "" when absent (read here, in the one pass over the headers). */
+  pin: string;
 }
 
 export function readRequestHead(
@@ -69,6 +71,7 @@ export function readRequestHead(
     keepAlive,
     forwardedFor: "",
     connectionTokens: [],
+    pin: "",
   };
   for (let i = 0; i < headers.length; i += 2) {
     const value = headers[i + 1]!;
@@ -96,6 +99,9 @@ export function readRequestHead(
         break;
       case "connection":
         for (const token of value.split(",")) head.connectionTokens.push(token.trim().toLowerCase());
+        break;
+      case "x-gantry-pin":
+        head.pin = value;
         break;
     }
   }
