@@ -70,6 +70,23 @@ describe("bad input gets a clear error and changes nothing", () => {
     expect(result.stderr).toContain("services.web.strategy");
   });
 
+  it("a strategy named on the command line that needs settings says where to give them", async () => {
+    const result = await gantry(g.dataDir, [
+      "deploy",
+      "web",
+      "--artifact",
+      demoApp,
+      "--version",
+      "v7",
+      "--strategy",
+      "phased",
+    ]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(
+      'strategy "phased" needs settings it has no default for (phases); declare it for the service in gantry.yaml',
+    );
+  });
+
   it("a viewer token may read but not deploy", async () => {
     const token = (await gantry(g.dataDir, ["tokens", "create", "--role", "viewer"])).stdout.trim();
     const asViewer = { GANTRY_TOKEN: token };

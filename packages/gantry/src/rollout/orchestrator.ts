@@ -838,5 +838,14 @@ function resolveStrategy(
 ): StrategySpec {
   if (requested === undefined) return own;
   if (typeof requested !== "string") return requested;
-  return own.type === requested ? own : strategySpec.parse({ type: requested });
+  if (own.type === requested) return own;
+  const parsed = strategySpec.safeParse({ type: requested });
+  if (parsed.success) return parsed.data;
+  // A strategy that has no defaults for what it needs (phased: its phases) comes from gantry.yaml.
+  const missing = parsed.error.issues.map((i) => i.path.join(".")).join(", ");
+  throw new GantryError(
+    "BAD_REQUEST",
+    `strategy "${requested}" needs settings it has no default for (${missing}); declare it for the service in gantry.yaml (strategy: {type: ${requested}, ${missing}: ...}, see docs/strategies.md) or send the whole strategy in the API's "strategy" field`,
+    { field: "strategy" },
+  );
 }
