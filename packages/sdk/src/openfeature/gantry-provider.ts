@@ -9,29 +9,17 @@ import {
   ProviderEvents,
   type ResolutionDetails,
 } from "@openfeature/server-sdk";
-import { type EvaluationOptions, evaluate, type EvaluationContext as GantryContext } from "../flags/index.ts";
 import { changedFlags } from "./changed-flags.ts";
 import { EvaluationCounts } from "./evaluation-counts.ts";
 import { EvaluationReporter } from "./evaluation-reporter.ts";
 import { FlagSync, type SyncChannel } from "./flag-sync.ts";
 import { HttpChannel } from "./http-channel.ts";
 import { type GantryProviderOptions, type ProviderSettings, settingsOf } from "./provider-options.ts";
+import { type FlagType, resolveFlag, typeOf, unresolved } from "./resolve-flag.ts";
 import { parseRuleSetText, type RuleSet } from "./rule-set.ts";
 import { readSnapshot, type SnapshotRead, SnapshotWriter } from "./snapshot-file.ts";
 
-type FlagType = NonNullable<EvaluationOptions["type"]>;
 const NO_CONTEXT: EvaluationContext = Object.freeze({});
-
-function typeOf(value: FlagValue): FlagType {
-  const type = typeof value;
-  return type === "boolean" || type === "string" || type === "number" ? type : "object";
-}
-const TYPE_OPTIONS: Record<FlagType, EvaluationOptions> = {
-  boolean: Object.freeze({ type: "boolean" }),
-  string: Object.freeze({ type: "string" }),
-  number: Object.freeze({ type: "number" }),
-  object: Object.freeze({ type: "object" }),
-};
 
 /** What the provider is doing, for dashboards and tests; see `GantryProvider.stats`. */
 export interface GantryProviderStats {
@@ -246,53 +234,12 @@ export class GantryProvider implements Provider {
     context: EvaluationContext,
     type: FlagType,
   ): ResolutionDetails<T> {
-    try {
-      const ruleSet = this.#ruleSet;
-      if (ruleSet === undefined) return this.#noFlags(defaultValue);
-      const options = ruleSet.usesNow ? { type, now: Date.now() } : TYPE_OPTIONS[type];
-      const result = evaluate(
-        ruleSet.compiled,
-        flagKey,
-        ruleSet.environment,
-        context as GantryContext,
-        options,
-      );
-      if (result.variant === null) {
-        return {
-          value: defaultValue,
-          reason: "ERROR",
-          errorCode: (result.errorCode ?? "GENERAL") as ErrorCode,
-          errorMessage: result.errorMessage ?? "evaluation failed",
-        };
-      }
-      this.#counts?.add(flagKey, result.variant);
-      // The evaluator's result is frozen and shared: {value, variant, reason}, no copy needed.
-      return result as unknown as ResolutionDetails<T>;
-    } catch (error) {
-      return {
-        value: defaultValue,
-        reason: "ERROR",
-        errorCode: ErrorCode.GENERAL,
-        errorMessage: String(error),
-      };
-    }
-  }
-
-  #noFlags<T>(defaultValue: T): ResolutionDetails<T> {
-    if (this.#invalid !== undefined) {
-      return {
-        value: defaultValue,
-        reason: "ERROR",
-        errorCode: ErrorCode.PARSE_ERROR,
-        errorMessage: this.#invalid,
-      };
-    }
-    return {
-      value: defaultValue,
-      reason: "ERROR",
-      errorCode: ErrorCode.PROVIDER_NOT_READY,
-      errorMessage: this.#closing ? "the provider is closed" : "no flags from Gantry yet (and no snapshot)",
-    };
+    const ruleSet = this.#ruleSet;
+    if (ruleSet !== undefined)
+      return resolveFlag(ruleSet, flagKey, defaultValue, context, type, this.#counts);
+    if (this.#invalid !== undefined) return unresolved(defaultValue, ErrorCode.PARSE_ERROR, this.#invalid);
+    const why = this.#closing ? "the provider is closed" : "no flags from Gantry yet (and no snapshot)";
+    return unresolved(defaultValue, ErrorCode.PROVIDER_NOT_READY, why);
   }
 
   /** Starts syncing; resolves undefined once Gantry's flag set is in, or with why it is not. */
