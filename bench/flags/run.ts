@@ -13,6 +13,7 @@ import { OpenFeature, type Provider, type ResolutionDetails } from "@openfeature
 import { InMemStorageProvider, Unleash } from "unleash-client";
 import { evaluate } from "../../packages/sdk/src/flags/index.ts";
 import { parseRuleSetText } from "../../packages/sdk/src/openfeature/rule-set.ts";
+import { NoiseMeter } from "../router/processes.ts";
 import { BenchFeeds } from "./feeds.ts";
 import { FLAG_COUNT, flagKeys, gantryBody, USER_COUNT, users } from "./flag-sets.ts";
 import { type BenchCase, measure } from "./measure.ts";
@@ -117,7 +118,9 @@ console.log(
     `${FLAG_COUNT} flags x ${USER_COUNT} users; ${CALLS} evaluations x ${ROUNDS} rounds (median), ` +
     `latency over ${LATENCY_CALLS} single timed evaluations`,
 );
+const noise = new NoiseMeter();
 const results = await measure(cases, { rounds: ROUNDS, calls: CALLS, latencyCalls: LATENCY_CALLS });
+const noiseCores = noise.cores();
 console.log(
   `${"case".padEnd(46)} ${"evals/s".padStart(11)} ${"best round".padStart(11)} ${"p50 µs".padStart(8)} ${"p99 µs".padStart(8)} ` +
     `${"p99.9 µs".padStart(9)} ${"on".padStart(6)}`,
@@ -130,6 +133,10 @@ for (const r of results) {
       `${(r.onShare * 100).toFixed(1).padStart(5)}%`,
   );
 }
+
+console.log(
+  `other processes used ${noiseCores.toFixed(2)} cores meanwhile (of ${cpus().length}; above ~0.5 compare ratios, not rates)`,
+);
 
 // Both SDKs did their usual background work meanwhile: reports and metrics reached the feed.
 await provider.flushEvaluations();
@@ -167,7 +174,7 @@ const ofrep = await runOfrep();
 const headline =
   `flags: @gantry/sdk/unleash-client evaluations/s ${sdkRatio.toFixed(2)}x (best rounds ${bestRatio.toFixed(2)}x; target >= ${TARGET}x; ` +
   `raw evaluator ${rawRatio.toFixed(2)}x, both via OpenFeature ${bothOpenFeature.toFixed(2)}x), ` +
-  `p99 ${p99("gantry: GantryProvider")} vs ${p99("unleash-client: isEnabled")}` +
+  `p99 ${p99("gantry: GantryProvider")} vs ${p99("unleash-client: isEnabled")}, noise ${noiseCores.toFixed(2)} cores` +
   (ofrep ? `; ${ofrep}` : "; OFREP: bench/flags/ofrep.ts not present");
 console.log(headline);
 
