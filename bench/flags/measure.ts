@@ -1,4 +1,4 @@
-import { setImmediate as turn } from "node:timers/promises";
+import { setTimeout as sleep, setImmediate as turn } from "node:timers/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
@@ -48,8 +48,8 @@ async function round(c: BenchCase, calls: number, offset: number): Promise<numbe
 
 /**
  * Throughput: every case runs `rounds` rounds of `calls` evaluations, interleaved round by
- * round (so drift on this shared machine hits all alike), a full GC before each round
- * outside the timing; the median round counts. Latency: then `latencyCalls` evaluations of
+ * round (so drift on this shared machine hits all alike), a full GC and a pause before each
+ * round outside the timing; the median round counts. Latency: then `latencyCalls` evaluations of
  * each case timed one by one with performance.now() (the timer's own cost, ~30-60 ns, is
  * included; see the `timer only` row).
  */
@@ -62,13 +62,13 @@ export async function measure(
   const samples = new Map(cases.map((c) => [c.name, [] as number[]]));
   for (let r = 0; r < options.rounds; r++) {
     for (const c of cases) {
-      collectGarbage();
+      await settle();
       samples.get(c.name)!.push(await round(c, callsOf(c), r * callsOf(c)));
     }
   }
   const results: CaseResult[] = [];
   for (const c of cases) {
-    collectGarbage();
+    await settle();
     const latencies = new Float64Array(options.latencyCalls);
     let on = 0;
     for (let i = 0; i < options.latencyCalls; i++) {
@@ -94,6 +94,16 @@ export async function measure(
   // Keeps the answers alive, so the engine cannot drop the calls.
   if (onCount === 0) throw new Error("no evaluation said on");
   return results;
+}
+
+/**
+ * A full collection, then a pause for the collector's background threads (concurrent
+ * sweeping) to finish: otherwise the case after a garbage-heavy one (the OpenFeature
+ * client's) pays for its predecessor's garbage.
+ */
+async function settle(): Promise<void> {
+  collectGarbage();
+  await sleep(50);
 }
 
 function median(values: number[]): number {
