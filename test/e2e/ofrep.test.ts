@@ -325,7 +325,7 @@ describe("OFREP on the wire", () => {
     expect(otherEnv.status).toBe(401);
   });
 
-  it("revoking the token revokes its event stream URL", async () => {
+  it("revoking the token revokes it and its event stream URL at once", async () => {
     const created = await call(g, "POST", "/api/v1/tokens", {
       body: { name: "short-lived", role: "sdk", environment: "production" },
     });
@@ -339,6 +339,8 @@ describe("OFREP on the wire", () => {
     const revoked = await call(g, "DELETE", `/api/v1/tokens/${created.json.tokenId}`);
     expect(revoked.status, revoked.text).toBeLessThan(300);
     expect((await fetch(url)).status).toBe(401);
+    // The token itself is refused at once too, though it was just used (and remembered).
+    expect((await bulk(token, {})).status).toBe(401);
   });
 
   it("may be called from web pages of any origin (CORS), reading the ETag", async () => {

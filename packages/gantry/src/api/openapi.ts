@@ -51,6 +51,8 @@ function operation(r: RouteDef): Record<string, unknown> {
     tags: [r.tag],
     "x-gantry-role": leastRoleFor[r.permission],
     parameters,
+    // A route that checks a credential of its own (a signed URL) takes no bearer token.
+    ...(r.authenticate && { security: [] }),
     responses: {
       [String(r.status ?? 200)]: { description: "OK" },
       default: {

@@ -19,6 +19,8 @@ export interface CreatedToken extends Principal {
 }
 
 const prefix = "gty_";
+const RECENT_MS = 5000;
+const RECENT_MAX = 10_000;
 /** The meta row holding the key that signs URL credentials. */
 const URL_KEY = "auth.urlKey";
 
@@ -31,6 +33,13 @@ export class TokenService {
   readonly #db: Kysely<Database>;
   readonly #now: () => Date;
   #urlKey: Promise<Buffer> | undefined;
+  /**
+   * Tokens authenticated in the last RECENT_MS, by hash: SDKs and OFREP clients send one on
+   * every request, and looking it up is most of a small request's cost. Revoking here drops
+   * it at once; a revocation by another control plane sharing the database takes effect
+   * here within RECENT_MS.
+   */
+  readonly #recent = new Map<string, { principal: Principal; at: number }>();
 
   constructor(db: Kysely<Database>, now: () => Date = () => new Date()) {
     this.#db = db;
@@ -58,10 +67,16 @@ export class TokenService {
   async authenticate(token: string): Promise<Principal | undefined> {
     if (!token.startsWith(prefix)) return undefined;
     const hash = hashToken(token);
+    const now = Date.now();
+    const known = this.#recent.get(hash);
+    if (known !== undefined && now - known.at < RECENT_MS) return known.principal;
     const row = await this.#db.selectFrom("tokens").selectAll().where("hash", "=", hash).executeTakeFirst();
     // The lookup is by hash, so comparing again in constant time only guards against a broken index.
     if (!row || !timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash))) return undefined;
-    return principalOf(row);
+    const principal = principalOf(row);
+    if (this.#recent.size >= RECENT_MAX) this.#recent.clear();
+    this.#recent.set(hash, { principal, at: now });
+    return principal;
   }
 
   /**
@@ -120,6 +135,7 @@ export class TokenService {
   }
 
   async revoke(id: string): Promise<boolean> {
+    for (const [hash, { principal }] of this.#recent) if (principal.tokenId === id) this.#recent.delete(hash);
     const result = await this.#db.deleteFrom("tokens").where("id", "=", id).executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }

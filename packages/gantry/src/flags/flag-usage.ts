@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database } from "../store/index.ts";
 import type { UsageRow } from "./flag-lifecycle.ts";
 
@@ -111,25 +111,32 @@ export class FlagUsage {
     }
   }
 
+  /**
+   * Adds the rows to the stored counts in a few statements (one per 500 rows): a flush
+   * runs on the event loop that serves evaluations, so it must not hold it for long.
+   */
   async #store(rows: UsageRow[]): Promise<void> {
     await this.#db.transaction().execute(async (tx) => {
-      for (const r of rows) {
-        const old = await tx
-          .selectFrom("flag_usage")
-          .selectAll()
-          .where("flag_key", "=", r.flagKey)
-          .where("environment", "=", r.environment)
-          .where("variant", "=", r.variant)
-          .executeTakeFirst();
-        const merged = {
-          count: Number(old?.count ?? 0) + r.count,
-          first_at: old && old.first_at < r.firstAt ? old.first_at : r.firstAt,
-          last_at: old && old.last_at > r.lastAt ? old.last_at : r.lastAt,
-        };
+      for (let i = 0; i < rows.length; i += 500) {
         await tx
           .insertInto("flag_usage")
-          .values({ flag_key: r.flagKey, environment: r.environment, variant: r.variant, ...merged })
-          .onConflict((c) => c.columns(["flag_key", "environment", "variant"]).doUpdateSet(merged))
+          .values(
+            rows.slice(i, i + 500).map((r) => ({
+              flag_key: r.flagKey,
+              environment: r.environment,
+              variant: r.variant,
+              count: r.count,
+              first_at: r.firstAt,
+              last_at: r.lastAt,
+            })),
+          )
+          .onConflict((c) =>
+            c.columns(["flag_key", "environment", "variant"]).doUpdateSet({
+              count: sql`flag_usage.count + excluded.count`,
+              first_at: sql`CASE WHEN excluded.first_at < flag_usage.first_at THEN excluded.first_at ELSE flag_usage.first_at END`,
+              last_at: sql`CASE WHEN excluded.last_at > flag_usage.last_at THEN excluded.last_at ELSE flag_usage.last_at END`,
+            }),
+          )
           .execute();
       }
     });
