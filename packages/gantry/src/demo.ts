@@ -1,9 +1,10 @@
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import type { AuditLog } from "./audit/index.ts";
-import { serviceSpec } from "./config/index.ts";
+import { serviceSpec, sloSpec } from "./config/index.ts";
 import type { RolloutOrchestrator } from "./rollout/index.ts";
 import type { ReleaseIntake, ServiceCatalog } from "./services/index.ts";
+import type { SloCatalog } from "./slo/index.ts";
 
 /** examples/demo-app in this checkout: the demo's first release. */
 export const demoAppDir = fileURLToPath(new URL("../../../examples/demo-app", import.meta.url));
@@ -31,6 +32,30 @@ export async function declareDemo(deps: {
     action: "service.declared",
     service: "demo",
     data: { spec },
+  });
+}
+
+/**
+ * The demo's availability SLO, so that a newcomer sees one from the first start: 99.9% of
+ * requests answered without a 5xx over 28 days, alerting by the SRE workbook's burn rates.
+ * One of the same name in gantry.yaml wins.
+ */
+export async function declareDemoSlo(deps: { slos: SloCatalog; audit: AuditLog }): Promise<void> {
+  if ((await deps.slos.list()).some((s) => s.name === "demo-availability")) return;
+  const spec = sloSpec.parse({
+    service: "demo",
+    description: "Requests to the demo answered without a server error",
+    sli: { type: "availability" },
+    objective: "99.9%",
+    window: "28d",
+  });
+  await deps.slos.put([{ name: "demo-availability", spec }], "demo");
+  await deps.audit.record({
+    actor: "gantry up --demo",
+    action: "slo.declared",
+    service: "demo",
+    subject: "slo/demo-availability",
+    data: { source: "demo" },
   });
 }
 

@@ -7,7 +7,8 @@ import { apiRoutes, createApi } from "./api/index.ts";
 import { type AuditEvent, AuditLog } from "./audit/index.ts";
 import { TokenService } from "./auth/index.ts";
 import { type ConfigOverrides, type GantryConfig, loadConfigFile, resolveConfig } from "./config/index.ts";
-import { declareDemo, deployDemoIfNothingLive } from "./demo.ts";
+import { declareDemo, declareDemoSlo, deployDemoIfNothingLive } from "./demo.ts";
+import { GantryError } from "./errors/index.ts";
 import { ExperimentStore } from "./experiments/index.ts";
 import { openFlags } from "./flags/index.ts";
 import { controlPlaneMetrics } from "./metrics/index.ts";
@@ -28,6 +29,7 @@ import {
 import { connectRouter, type RouterConnection } from "./router-link.ts";
 import { allocatePort, instanceStats, LocalRuntime } from "./runtime/index.ts";
 import { ReleaseIntake, ServiceCatalog } from "./services/index.ts";
+import { type InstanceUsage, SliRecorder, SliStore, SloCatalog, SloEngine, SloService } from "./slo/index.ts";
 import { openSqliteStore } from "./store/index.ts";
 
 export interface StartOptions {
@@ -86,6 +88,17 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     }
   }
   if (options.demo) await declareDemo({ dataDir, catalog, audit });
+  const sloCatalog = new SloCatalog(store.db, now);
+  for (const [name, slo] of Object.entries(config.slos)) {
+    if (!(await catalog.find(slo.service)))
+      throw new GantryError(
+        "INVALID_CONFIG",
+        `slos.${name}.service: service "${slo.service}" is not declared; declare it under services: (or start with --demo for "demo")`,
+        { field: `slos.${name}.service` },
+      );
+  }
+  await sloCatalog.syncFromConfig(config.slos);
+  if (options.demo) await declareDemoSlo({ slos: sloCatalog, audit });
   const freezes = new FreezeStore(store.db, now);
   await freezes.syncFromConfig(config.freezes);
 
@@ -143,6 +156,25 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   const switchboard = new Switchboard({ catalog, audit, publish: () => traffic.publish(), now });
   const intake = new ReleaseIntake({ dataDir, catalog, audit, importRelease, now });
   const flags = await openFlags({ db: store.db, audit, environments: config.flags.environments, now, log });
+  const sliStore = new SliStore(store.db, config.sli);
+  const sloEngine = new SloEngine({ catalog: sloCatalog, store: sliStore, now, log });
+  await sloEngine.load();
+  const sliRecorder = new SliRecorder({
+    store: sliStore,
+    routerMetrics: () => router.admin.metrics(),
+    instanceUsage: async () => instanceUsage(await runtime.list()),
+    now,
+    log,
+  });
+  sliRecorder.onSamples((samples) => sloEngine.record(samples));
+  const slos = new SloService({
+    catalog: sloCatalog,
+    engine: sloEngine,
+    store: sliStore,
+    audit,
+    serviceExists: async (name) => (await catalog.find(name)) !== undefined,
+    now,
+  });
 
   await adoptInstances({ runtime, instances, catalog, health, log });
   syncHealthToTraffic(health, instances, traffic, log);
@@ -174,6 +206,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
       experiments,
       flags,
       pinKey,
+      slos,
       breakers: () => router.admin.breakers(),
       frozenBy: async (service) =>
         activeFreezes(await freezes.list(), service, now()).map((f) => f.spec.name),
@@ -189,6 +222,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   apiUrl = `http://${urlHost(config.server.apiHost)}:${apiPort}`;
   writeFileSync(`${dataDir}/api.json`, `${JSON.stringify({ url: apiUrl, pid: process.pid })}\n`);
 
+  sliRecorder.start();
   await orchestrator.resume();
   void orchestrator.reconcileSteadyState().then(async () => {
     if (options.demo) await deployDemoIfNothingLive({ dataDir, catalog, intake, orchestrator, log });
@@ -207,6 +241,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   const stopControlPlane = async () => {
     clearInterval(janitor);
     clearInterval(modeClock);
+    await sliRecorder.stop();
     router.close();
     await orchestrator.stop();
     // Open SSE streams would keep the API from closing.
@@ -249,6 +284,24 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
 
 /** This checkout's @gantry/sdk, for apps deployed from it (the demo) that have no node_modules of their own. */
 const sdkModule = fileURLToPath(new URL("../../sdk/src/index.ts", import.meta.url));
+
+/** CPU and memory of the running instances, from /proc through the runtime's pids. */
+function instanceUsage(statuses: Awaited<ReturnType<LocalRuntime["list"]>>): InstanceUsage[] {
+  const out: InstanceUsage[] = [];
+  for (const s of statuses) {
+    if (s.state !== "running" || s.pid === null) continue;
+    const stats = instanceStats(s.pid);
+    if (stats)
+      out.push({
+        id: s.id,
+        service: s.service,
+        version: s.version,
+        cpuSeconds: stats.cpuSeconds,
+        rssBytes: stats.rssBytes,
+      });
+  }
+  return out;
+}
 
 function urlHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;

@@ -23,7 +23,7 @@ export {
   type VersionSample,
 } from "./judge.ts";
 export { normalUpperTail } from "./normal.ts";
-export { emptySample, routerSamples, sampleDelta } from "./router-samples.ts";
+export { emptySample, routerSamples, routerSamplesByService, sampleDelta } from "./router-samples.ts";
 export {
   type Comparison,
   compareDistributions,

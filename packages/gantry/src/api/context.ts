@@ -7,6 +7,7 @@ import type { FreezeStore } from "../policy/index.ts";
 import type { InstanceRecords, RolloutOrchestrator, RolloutRecords, StatusDeps } from "../rollout/index.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import type { ReleaseIntake, ServiceCatalog } from "../services/index.ts";
+import type { SloService } from "../slo/index.ts";
 
 /** The feature services the API's routes call; built once in main.ts. */
 export interface ApiContext extends StatusDeps {
@@ -24,6 +25,7 @@ export interface ApiContext extends StatusDeps {
   runtime: Runtime;
   /** Signs pin tickets (X-Gantry-Pin) for `gantry pin`. */
   pinKey: Buffer;
+  slos: SloService;
   /** Prometheus text of the control plane and the router. */
   metrics: () => Promise<string>;
 }

@@ -9,6 +9,7 @@ import { flagSetRoutes } from "./routes/flag-set-routes.ts";
 import { ofrepRoutes } from "./routes/ofrep-routes.ts";
 import { policyRoutes } from "./routes/policy-routes.ts";
 import { serviceRoutes } from "./routes/service-routes.ts";
+import { sloRoutes } from "./routes/slo-routes.ts";
 
 export type { ApiContext } from "./context.ts";
 export { type ApiOptions, createApi } from "./create-api.ts";
@@ -26,6 +27,7 @@ export function apiRoutes(ctx: ApiContext): RouteDef[] {
     ...flagBisectRoutes(ctx),
     ...flagSdkRoutes(ctx),
     ...ofrepRoutes(ctx),
+    ...sloRoutes(ctx),
     ...adminRoutes(ctx),
   ];
 }

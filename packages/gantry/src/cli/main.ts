@@ -11,6 +11,7 @@ import { logs } from "./commands/logs.ts";
 import { pin } from "./commands/pin.ts";
 import { abort, pauseRollout, promote, resumeRollout } from "./commands/promote.ts";
 import { rollback } from "./commands/rollback.ts";
+import { slo } from "./commands/slo.ts";
 import { status } from "./commands/status.ts";
 import { breaker, lock, mode, unlock } from "./commands/switches.ts";
 import { tokens } from "./commands/tokens.ts";
@@ -39,6 +40,7 @@ const commands: Command[] = [
   experiments,
   flags,
   apply,
+  slo,
   tokens,
 ];
 

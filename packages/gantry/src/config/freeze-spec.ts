@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { timeZone } from "./time-zone.ts";
 
 const days = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
 export type Weekday = (typeof days)[number];
@@ -11,18 +12,6 @@ const dayClock = z
     /^(sun|mon|tue|wed|thu|fri|sat) ([01]\d|2[0-3]):[0-5]\d$/,
     'write a day and a time, e.g. "fri 15:00"',
   );
-
-const timeZone = z.string().refine(
-  (tz) => {
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: "not a time zone Node knows; use an IANA name such as Europe/Berlin or UTC" },
-);
 
 /**
  * A release freeze: deploys to the services it names (all when none) are refused while it

@@ -1,7 +1,9 @@
 import { z } from "zod";
+import { formatDuration } from "./duration.ts";
 import { flagsSpec } from "./flags-spec.ts";
 import { freezeSpec } from "./freeze-spec.ts";
 import { serviceName, serviceSpec } from "./service-spec.ts";
+import { sliStorageSpec, sloName, sloSpec } from "./slo-spec.ts";
 
 const port = z.number().int().min(0).max(65535);
 
@@ -25,8 +27,28 @@ export const gantryConfig = z
     freezes: z.array(freezeSpec).default([]),
     /** Feature flags: environments (and definitions that `gantry apply` syncs). */
     flags: flagsSpec.default(flagsSpec.parse({})),
+    /** Service level objectives, by name (docs/slo.md). */
+    slos: z.record(sloName, sloSpec).default({}),
+    /** How SLI time series are sampled and kept. */
+    sli: sliStorageSpec.default(sliStorageSpec.parse({})),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const { retention } = config.sli;
+    for (const [name, slo] of Object.entries(config.slos)) {
+      const longest = Math.max(
+        slo.window.type === "rolling" ? slo.window.duration : 0,
+        ...slo.alerting.burnRates.map((r) => r.longWindow),
+        ...slo.alerting.thresholds.map((r) => r.window),
+      );
+      if (longest > retention)
+        ctx.addIssue({
+          code: "custom",
+          path: ["slos", name],
+          message: `needs ${formatDuration(longest)} of SLI history but sli.retention keeps ${formatDuration(retention)}; raise sli.retention or shorten the window`,
+        });
+    }
+  });
 
 export type GantryConfig = z.output<typeof gantryConfig>;
 export type ServerSpec = z.output<typeof serverSpec>;

@@ -24,4 +24,21 @@ export {
   strategyTypes,
   versionName,
 } from "./service-spec.ts";
+export {
+  alertingSpec,
+  type BurnRateRule,
+  ratio,
+  type SliSpec,
+  type SliStorageSpec,
+  type SloSpec,
+  type SloSpecInput,
+  sliSpec,
+  sliStorageSpec,
+  sloName,
+  sloSpec,
+  sloToInput,
+  sloWindowSpec,
+  type ThresholdRule,
+} from "./slo-spec.ts";
+export { timeZone } from "./time-zone.ts";
 export { describeIssues, issuePath, parseOrThrow } from "./validation.ts";

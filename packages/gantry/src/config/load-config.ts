@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
+import { z } from "zod";
 import { GantryError } from "../errors/index.ts";
-import { type GantryConfig, gantryConfig } from "./gantry-config.ts";
+import { type GantryConfig, gantryConfig, serverSpec } from "./gantry-config.ts";
 import { parseOrThrow } from "./validation.ts";
 
 /** Reads and validates gantry.yaml; a bad file is refused whole, naming each field and the fix. */
@@ -30,6 +31,8 @@ export function parseConfigText(text: string, source: string): GantryConfig {
   return parseOrThrow(gantryConfig, raw, source, "INVALID_CONFIG");
 }
 
+const serverOnly = z.object({ server: serverSpec });
+
 export interface ConfigOverrides {
   apiHost?: string | undefined;
   apiPort?: number | undefined;
@@ -52,8 +55,9 @@ export function resolveConfig(
     routerPort: numberFromEnv(env, "GANTRY_ROUTER_PORT"),
   };
   const server = { ...base.server, ...defined(fromEnv), ...defined(flags) };
-  const merged = parseOrThrow(gantryConfig, { ...base, server }, "configuration", "INVALID_CONFIG");
-  return Object.freeze(merged);
+  // Only the server settings changed since the file was validated; the rest is already parsed.
+  const checked = parseOrThrow(serverOnly, { server }, "configuration", "INVALID_CONFIG");
+  return Object.freeze({ ...base, server: checked.server });
 }
 
 function numberFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -1,4 +1,5 @@
 import { Counter, Histogram, Registry } from "prom-client";
+import { latencyBucketsSeconds } from "./latency-buckets.ts";
 
 type Child = { inc(): void };
 type Observer = { observe(value: number): void };
@@ -25,7 +26,7 @@ export class RouterMetrics {
       name: "gantry_http_request_duration_seconds",
       help: "Time from request to response headers, by service and version",
       labelNames: ["service", "version"],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: [...latencyBucketsSeconds],
       registers: [this.registry],
     });
   }

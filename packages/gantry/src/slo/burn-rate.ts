@@ -10,8 +10,11 @@ export type AlertSeverity = "page" | "ticket";
 export interface BurnRateRule {
   severity: AlertSeverity;
   longWindow: number;
+  /** 0: the long window alone decides (a single-window rule, as OpenSLO's burnrate condition). */
   shortWindow: number;
   burnRate: number;
+  /** How long the condition must hold before the alert fires, ms (OpenSLO's alertAfter); 0 by default. */
+  for?: number;
 }
 
 const minute = 60_000;
@@ -44,7 +47,7 @@ export interface RuleEvaluation {
   rule: BurnRateRule;
   longBurnRate: number;
   shortBurnRate: number;
-  /** Both windows burn faster than the rule's rate (strictly). */
+  /** Both windows burn faster than the rule's rate (strictly); a rule's `for` is the caller's to apply. */
   firing: boolean;
 }
 
@@ -63,7 +66,8 @@ export function burnRateAlerts(
 ): BurnRateAlerts {
   const evaluations = rules.map((rule) => {
     const longBurnRate = burnRate(series, objective, rule.longWindow, now);
-    const shortBurnRate = burnRate(series, objective, rule.shortWindow, now);
+    const shortBurnRate =
+      rule.shortWindow > 0 ? burnRate(series, objective, rule.shortWindow, now) : longBurnRate;
     return {
       rule,
       longBurnRate,

@@ -93,13 +93,13 @@ export class SliSeries implements WindowCounts {
    * Events in (from, to]. A point that straddles an edge counts in proportion to the part of
    * its interval inside the window (events are taken as spread evenly over a point).
    */
-  counts(from: number, to: number): EventCounts {
+  counts(from: number, to: number, prorateStart = true): EventCounts {
     if (!(to > from) || this.#length === 0) return { good: 0, total: 0 };
     const lo = this.#firstAfter(from);
     const hi = this.#firstAfter(to);
     let good = this.#cumGood[hi]! - this.#cumGood[lo]!;
     let total = this.#cumTotal[hi]! - this.#cumTotal[lo]!;
-    if (lo < hi) {
+    if (lo < hi && prorateStart) {
       // Point lo ends inside the window; the part of it before `from` is outside.
       const start = this.#at[lo]! - this.#span[lo]!;
       if (start < from) {
@@ -111,7 +111,7 @@ export class SliSeries implements WindowCounts {
     if (hi < this.#length) {
       // Point hi ends after `to`; the part of it inside (from, to] counts.
       const start = this.#at[hi]! - this.#span[hi]!;
-      const inside = to - Math.max(start, from);
+      const inside = to - (prorateStart ? Math.max(start, from) : start);
       if (inside > 0) {
         const share = inside / this.#span[hi]!;
         good += this.#good[hi]! * share;
@@ -119,6 +119,16 @@ export class SliSeries implements WindowCounts {
       }
     }
     return { good: Math.max(0, good), total: Math.max(0, total) };
+  }
+
+  /** Events of the whole points that end in (from, to], none prorated. */
+  sumEnding(from: number, to: number): EventCounts {
+    const lo = this.#firstAfter(from);
+    const hi = this.#firstAfter(to);
+    return {
+      good: this.#cumGood[hi]! - this.#cumGood[lo]!,
+      total: this.#cumTotal[hi]! - this.#cumTotal[lo]!,
+    };
   }
 
   points(): SliPoint[] {

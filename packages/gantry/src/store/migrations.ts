@@ -272,6 +272,42 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex("flag_bisects_status").on("flag_bisects").columns(["status"]).execute();
       },
     },
+    "0009_slis_and_slos": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("sli_points")
+          .addColumn("service", "text", (c) => c.notNull())
+          .addColumn("version", "text", (c) => c.notNull())
+          /** 0: a fine point as sampled; 1: a coarse point summing the fine points of its interval. */
+          .addColumn("tier", "integer", (c) => c.notNull())
+          /** Length of the interval the point covers, ms. */
+          .addColumn("span", "integer", (c) => c.notNull())
+          /** End of that interval, ms since the epoch. */
+          .addColumn("at", "bigint", (c) => c.notNull())
+          .addColumn("requests", "bigint", (c) => c.notNull())
+          /** Requests answered 5xx (or not at all). */
+          .addColumn("errors", "bigint", (c) => c.notNull())
+          /** Requests per latency bucket as JSON {upper bound in ms or "+Inf": count}, non-empty buckets only. */
+          .addColumn("latency", "text", (c) => c.notNull())
+          /** CPU seconds the version's instances used in the interval; null when the runtime did not say. */
+          .addColumn("cpu_seconds", "real")
+          /** Resident memory of the version's instances at the end of the interval, bytes. */
+          .addColumn("rss_bytes", "bigint")
+          .addPrimaryKeyConstraint("sli_points_pk", ["tier", "service", "version", "at"])
+          .execute();
+        await db.schema.createIndex("sli_points_at").on("sli_points").columns(["tier", "at"]).execute();
+        await db.schema
+          .createTable("slos")
+          .addColumn("name", "text", (c) => c.primaryKey())
+          /** The SLO as declared (input form) as JSON. */
+          .addColumn("spec", "text", (c) => c.notNull())
+          /** "config" (gantry.yaml), "demo", "api" or "openslo". */
+          .addColumn("source", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

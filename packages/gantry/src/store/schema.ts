@@ -20,6 +20,33 @@ export interface Database {
   flag_schedules: FlagSchedulesTable;
   flag_usage: FlagUsageTable;
   flag_bisects: FlagBisectsTable;
+  sli_points: SliPointsTable;
+  slos: SlosTable;
+}
+
+export interface SliPointsTable {
+  service: string;
+  version: string;
+  /** 0 fine, 1 coarse. */
+  tier: number;
+  span: number;
+  at: number;
+  requests: number;
+  errors: number;
+  /** JSON {upper bound in ms or "+Inf": count}, non-empty buckets only. */
+  latency: string;
+  cpu_seconds: number | null;
+  rss_bytes: number | null;
+}
+
+export interface SlosTable {
+  name: string;
+  /** The SLO as declared, JSON. */
+  spec: string;
+  /** config | demo | api | openslo */
+  source: string;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface FlagBisectsTable {
