@@ -11,6 +11,7 @@ import { declareDemo, declareDemoSlo, deployDemoIfNothingLive } from "./demo.ts"
 import { GantryError } from "./errors/index.ts";
 import { ExperimentStore } from "./experiments/index.ts";
 import { openFlags } from "./flags/index.ts";
+import { feedRolloutAlerts, IncidentService, IncidentStore, SloAlertFeed } from "./incidents/index.ts";
 import { controlPlaneMetrics } from "./metrics/index.ts";
 import { Switchboard } from "./modes/index.ts";
 import { activeFreezes, FreezeStore, ReleasePolicy } from "./policy/index.ts";
@@ -166,7 +167,20 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     now,
     log,
   });
-  sliRecorder.onSamples((samples) => sloEngine.record(samples));
+  const incidents = new IncidentService({
+    store: new IncidentStore(store.db),
+    audit,
+    now,
+    changesBefore: config.incidents.changesBefore,
+    log,
+  });
+  incidents.watchChanges();
+  feedRolloutAlerts(audit, incidents, log);
+  const sloAlerts = new SloAlertFeed({ engine: sloEngine, incidents, log });
+  sliRecorder.onSamples((samples) => {
+    sloEngine.record(samples);
+    void sloAlerts.evaluate();
+  });
   const slos = new SloService({
     catalog: sloCatalog,
     engine: sloEngine,
@@ -207,6 +221,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
       flags,
       pinKey,
       slos,
+      incidents,
       breakers: () => router.admin.breakers(),
       frozenBy: async (service) =>
         activeFreezes(await freezes.list(), service, now()).map((f) => f.spec.name),
@@ -242,6 +257,8 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     clearInterval(janitor);
     clearInterval(modeClock);
     await sliRecorder.stop();
+    await sloAlerts.evaluate();
+    await incidents.settled();
     router.close();
     await orchestrator.stop();
     // Open SSE streams would keep the API from closing.

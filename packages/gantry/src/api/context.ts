@@ -2,6 +2,7 @@ import type { AuditLog } from "../audit/index.ts";
 import type { TokenService } from "../auth/index.ts";
 import type { ExperimentStore } from "../experiments/index.ts";
 import type { Flags } from "../flags/index.ts";
+import type { IncidentService } from "../incidents/index.ts";
 import type { Switchboard } from "../modes/index.ts";
 import type { FreezeStore } from "../policy/index.ts";
 import type { InstanceRecords, RolloutOrchestrator, RolloutRecords, StatusDeps } from "../rollout/index.ts";
@@ -26,6 +27,7 @@ export interface ApiContext extends StatusDeps {
   /** Signs pin tickets (X-Gantry-Pin) for `gantry pin`. */
   pinKey: Buffer;
   slos: SloService;
+  incidents: IncidentService;
   /** Prometheus text of the control plane and the router. */
   metrics: () => Promise<string>;
 }

@@ -6,6 +6,7 @@ import { flagBisectRoutes } from "./routes/flag-bisect-routes.ts";
 import { flagRoutes } from "./routes/flag-routes.ts";
 import { flagSdkRoutes } from "./routes/flag-sdk-routes.ts";
 import { flagSetRoutes } from "./routes/flag-set-routes.ts";
+import { incidentRoutes } from "./routes/incident-routes.ts";
 import { ofrepRoutes } from "./routes/ofrep-routes.ts";
 import { policyRoutes } from "./routes/policy-routes.ts";
 import { serviceRoutes } from "./routes/service-routes.ts";
@@ -28,6 +29,7 @@ export function apiRoutes(ctx: ApiContext): RouteDef[] {
     ...flagSdkRoutes(ctx),
     ...ofrepRoutes(ctx),
     ...sloRoutes(ctx),
+    ...incidentRoutes(ctx),
     ...adminRoutes(ctx),
   ];
 }

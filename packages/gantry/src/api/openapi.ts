@@ -33,7 +33,7 @@ export function openApiDocument(routes: RouteDef[], version: string): Record<str
       title: "Gantry API",
       version,
       description:
-        "Every call needs `Authorization: Bearer <token>`; roles: viewer (read), deployer (deploy), admin (everything).",
+        "Every call needs `Authorization: Bearer <token>`; roles: viewer (read), deployer (deploy), admin (everything), sdk (applications: report, sync), alerter (monitoring systems: send alerts).",
     },
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },

@@ -7,6 +7,7 @@ import { experiments } from "./commands/experiments.ts";
 import { flags } from "./commands/flags.ts";
 import { approve, freeze } from "./commands/freeze.ts";
 import { history } from "./commands/history.ts";
+import { incidents } from "./commands/incidents.ts";
 import { logs } from "./commands/logs.ts";
 import { pin } from "./commands/pin.ts";
 import { abort, pauseRollout, promote, resumeRollout } from "./commands/promote.ts";
@@ -41,6 +42,7 @@ const commands: Command[] = [
   flags,
   apply,
   slo,
+  incidents,
   tokens,
 ];
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { formatDuration } from "./duration.ts";
 import { flagsSpec } from "./flags-spec.ts";
 import { freezeSpec } from "./freeze-spec.ts";
+import { incidentsSpec } from "./incidents-spec.ts";
 import { serviceName, serviceSpec } from "./service-spec.ts";
 import { sliStorageSpec, sloName, sloSpec } from "./slo-spec.ts";
 
@@ -31,6 +32,8 @@ export const gantryConfig = z
     slos: z.record(sloName, sloSpec).default({}),
     /** How SLI time series are sampled and kept. */
     sli: sliStorageSpec.default(sliStorageSpec.parse({})),
+    /** Incidents: what goes on their timelines. */
+    incidents: incidentsSpec.default(incidentsSpec.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {

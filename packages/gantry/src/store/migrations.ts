@@ -308,6 +308,74 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0010_incidents": {
+      async up(db: Kysely<unknown>) {
+        const id = (table: string) =>
+          db.schema
+            .createTable(table)
+            .addColumn("id", serial, (c) =>
+              dialect === "sqlite" ? c.primaryKey().autoIncrement() : c.primaryKey(),
+            );
+        await id("incidents")
+          .addColumn("title", "text", (c) => c.notNull())
+          .addColumn("service", "text")
+          /** critical | high | medium | low */
+          .addColumn("severity", "text", (c) => c.notNull())
+          /** triggered | acknowledged | mitigated | resolved */
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("dedup_key", "text", (c) => c.notNull())
+          .addColumn("source", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .addColumn("acknowledged_at", "text")
+          .addColumn("acknowledged_by", "text")
+          .addColumn("mitigated_at", "text")
+          .addColumn("mitigated_by", "text")
+          .addColumn("resolved_at", "text")
+          .addColumn("resolved_by", "text")
+          /** The postmortem as JSON; null until written. */
+          .addColumn("postmortem", "text")
+          .addColumn("postmortem_at", "text")
+          .execute();
+        await db.schema
+          .createIndex("incidents_dedup")
+          .on("incidents")
+          .columns(["dedup_key", "status"])
+          .execute();
+        await id("alerts")
+          /** The condition's identity: a later report with the same key updates or resolves it. */
+          .addColumn("alert_key", "text", (c) => c.notNull())
+          .addColumn("dedup_key", "text", (c) => c.notNull())
+          .addColumn("incident_id", "integer", (c) => c.notNull())
+          .addColumn("source", "text", (c) => c.notNull())
+          .addColumn("service", "text")
+          .addColumn("severity", "text", (c) => c.notNull())
+          .addColumn("summary", "text", (c) => c.notNull())
+          .addColumn("details", "text", (c) => c.notNull())
+          /** firing | resolved */
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("first_at", "text", (c) => c.notNull())
+          .addColumn("last_at", "text", (c) => c.notNull())
+          .addColumn("resolved_at", "text")
+          .execute();
+        await db.schema.createIndex("alerts_key").on("alerts").columns(["alert_key", "status"]).execute();
+        await db.schema.createIndex("alerts_incident").on("alerts").columns(["incident_id"]).execute();
+        await id("incident_events")
+          .addColumn("incident_id", "integer", (c) => c.notNull())
+          .addColumn("at", "text", (c) => c.notNull())
+          /** alert.fired | alert.resolved | status | note | change | page | postmortem */
+          .addColumn("kind", "text", (c) => c.notNull())
+          .addColumn("actor", "text", (c) => c.notNull())
+          .addColumn("text", "text", (c) => c.notNull())
+          .addColumn("data", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("incident_events_incident")
+          .on("incident_events")
+          .columns(["incident_id", "at"])
+          .execute();
+      },
+    },
   };
 }
 

@@ -22,6 +22,55 @@ export interface Database {
   flag_bisects: FlagBisectsTable;
   sli_points: SliPointsTable;
   slos: SlosTable;
+  incidents: IncidentsTable;
+  alerts: AlertsTable;
+  incident_events: IncidentEventsTable;
+}
+
+export interface IncidentsTable {
+  id: Generated<number>;
+  title: string;
+  service: string | null;
+  severity: string;
+  status: string;
+  dedup_key: string;
+  source: string;
+  created_at: string;
+  updated_at: string;
+  acknowledged_at: Generated<string | null>;
+  acknowledged_by: Generated<string | null>;
+  mitigated_at: Generated<string | null>;
+  mitigated_by: Generated<string | null>;
+  resolved_at: Generated<string | null>;
+  resolved_by: Generated<string | null>;
+  postmortem: Generated<string | null>;
+  postmortem_at: Generated<string | null>;
+}
+
+export interface AlertsTable {
+  id: Generated<number>;
+  alert_key: string;
+  dedup_key: string;
+  incident_id: number;
+  source: string;
+  service: string | null;
+  severity: string;
+  summary: string;
+  details: string;
+  status: string;
+  first_at: string;
+  last_at: string;
+  resolved_at: Generated<string | null>;
+}
+
+export interface IncidentEventsTable {
+  id: Generated<number>;
+  incident_id: number;
+  at: string;
+  kind: string;
+  actor: string;
+  text: string;
+  data: string;
 }
 
 export interface SliPointsTable {

@@ -6,11 +6,13 @@ import { printJson, table } from "../render.ts";
 
 export const tokens: Command = {
   name: "tokens",
-  usage: "gantry tokens create --role viewer|deployer|admin|sdk [--env ENV] [--name NAME] | list | revoke ID",
+  usage:
+    "gantry tokens create --role viewer|deployer|admin|sdk|alerter [--env ENV] [--name NAME] | list | revoke ID",
   summary: "API tokens and their roles (admin only)",
   help: `Roles: viewer reads everything; deployer also deploys and rolls back; admin also manages
 tokens; sdk is for applications: it may report (experiment results, flag evaluations) and,
-created with --env, read that flag environment's flags (SDK sync, OFREP) and nothing else.
+created with --env, read that flag environment's flags (SDK sync, OFREP) and nothing else;
+alerter is for monitoring systems (Alertmanager, webhooks): it may send alerts and nothing else.
 A new token is printed once; Gantry keeps only its hash.
 
   create --role R [--name N]   print a new token (with --json: its id, name and role too)
@@ -24,7 +26,7 @@ ${clientHelp}`,
     const action = requirePositional(tokens, positionals, 0, "create|list|revoke");
     if (action === "create") {
       if (!values.role)
-        throw new GantryError("BAD_REQUEST", "--role is required: viewer, deployer, admin or sdk", {
+        throw new GantryError("BAD_REQUEST", "--role is required: viewer, deployer, admin, sdk or alerter", {
           field: "role",
         });
       const created = await client.request<CreatedToken>("POST", "/api/v1/tokens", {

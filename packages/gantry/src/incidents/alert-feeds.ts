@@ -1,0 +1,74 @@
+import type { Logger } from "pino";
+import type { AuditLog } from "../audit/index.ts";
+import type { SloEngine } from "../slo/index.ts";
+import { rolloutAlert, sloAlerts } from "./alert-sources.ts";
+import type { IncidentService } from "./incident-service.ts";
+
+/**
+ * Turns SLO evaluations into alerts: after every SLI sample, each SLO's page and ticket
+ * conditions are compared with the alerts firing in the store, and only changes are reported
+ * (so a restart neither repeats nor loses one). Alerts of SLOs that no longer exist resolve.
+ */
+export class SloAlertFeed {
+  readonly #engine: SloEngine;
+  readonly #incidents: IncidentService;
+  readonly #log: Logger | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(deps: { engine: SloEngine; incidents: IncidentService; log?: Logger }) {
+    this.#engine = deps.engine;
+    this.#incidents = deps.incidents;
+    this.#log = deps.log;
+  }
+
+  /** Evaluates now; a call while one runs is skipped (the next sample comes soon). */
+  evaluate(): Promise<void> {
+    this.#running ??= this.#evaluate()
+      .catch((err) => this.#log?.error({ err }, "SLO alert evaluation failed"))
+      .finally(() => {
+        this.#running = undefined;
+      });
+    return this.#running;
+  }
+
+  async #evaluate(): Promise<void> {
+    // From the store each time: a person resolving an incident resolves its alerts, and a
+    // condition still there must then fire anew.
+    const firing = new Set((await this.#incidents.firingAlerts("slo")).map((a) => a.key));
+    const seen = new Set<string>();
+    for (const alert of sloAlerts(this.#engine.evaluate())) {
+      seen.add(alert.key);
+      const was = firing.has(alert.key);
+      if (alert.status === "firing" && !was) {
+        await this.#incidents.ingest(alert);
+        firing.add(alert.key);
+      } else if (alert.status === "resolved" && was) {
+        await this.#incidents.ingest(alert);
+        firing.delete(alert.key);
+      }
+    }
+    for (const key of [...firing]) {
+      if (seen.has(key)) continue;
+      const [, name, level] = key.split("/");
+      await this.#incidents.ingest({
+        source: "slo",
+        key,
+        dedupKey: `slo/${name}`,
+        status: "resolved",
+        severity: level === "page" ? "high" : "medium",
+        summary: `SLO ${name} was removed`,
+        service: null,
+        details: {},
+      });
+      firing.delete(key);
+    }
+  }
+}
+
+/** Failed rollouts become alerts on their service; the next successful rollout resolves them. */
+export function feedRolloutAlerts(audit: AuditLog, incidents: IncidentService, log?: Logger): void {
+  audit.onRecord((event) => {
+    const alert = rolloutAlert(event);
+    if (alert) void incidents.ingest(alert).catch((err) => log?.error({ err }, "rollout alert failed"));
+  });
+}
