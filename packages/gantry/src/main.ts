@@ -14,6 +14,7 @@ import { openFlags } from "./flags/index.ts";
 import { feedRolloutAlerts, IncidentService, IncidentStore, SloAlertFeed } from "./incidents/index.ts";
 import { controlPlaneMetrics } from "./metrics/index.ts";
 import { Switchboard } from "./modes/index.ts";
+import { createNotifier, OncallDirectory, Pager } from "./oncall/index.ts";
 import { activeFreezes, FreezeStore, ReleasePolicy } from "./policy/index.ts";
 import { importRelease } from "./releases/index.ts";
 import {
@@ -177,6 +178,24 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   incidents.watchChanges();
   feedRolloutAlerts(audit, incidents, log);
   const sloAlerts = new SloAlertFeed({ engine: sloEngine, incidents, log });
+  const oncall = new OncallDirectory(config.oncall, store.db, now);
+  await oncall.load();
+  const notifiers = new Map(
+    Object.entries(config.oncall.notifiers).map(([name, spec]) => [
+      name,
+      createNotifier(spec, { now, timeoutMs: config.oncall.delivery.timeout }),
+    ]),
+  );
+  const pager = new Pager({
+    db: store.db,
+    directory: oncall,
+    incidents,
+    notifiers,
+    now,
+    link: (id) => `${apiUrl}/api/v1/incidents/${id}`,
+    delivery: config.oncall.delivery,
+    log,
+  });
   sliRecorder.onSamples((samples) => {
     sloEngine.record(samples);
     void sloAlerts.evaluate();
@@ -222,6 +241,8 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
       pinKey,
       slos,
       incidents,
+      oncall,
+      pager,
       breakers: () => router.admin.breakers(),
       frozenBy: async (service) =>
         activeFreezes(await freezes.list(), service, now()).map((f) => f.spec.name),
@@ -238,6 +259,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   writeFileSync(`${dataDir}/api.json`, `${JSON.stringify({ url: apiUrl, pid: process.pid })}\n`);
 
   sliRecorder.start();
+  pager.start();
   await orchestrator.resume();
   void orchestrator.reconcileSteadyState().then(async () => {
     if (options.demo) await deployDemoIfNothingLive({ dataDir, catalog, intake, orchestrator, log });
@@ -259,6 +281,8 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     await sliRecorder.stop();
     await sloAlerts.evaluate();
     await incidents.settled();
+    await pager.stop();
+    for (const n of notifiers.values()) n.close?.();
     router.close();
     await orchestrator.stop();
     // Open SSE streams would keep the API from closing.

@@ -4,6 +4,7 @@ import type { ExperimentStore } from "../experiments/index.ts";
 import type { Flags } from "../flags/index.ts";
 import type { IncidentService } from "../incidents/index.ts";
 import type { Switchboard } from "../modes/index.ts";
+import type { OncallDirectory, Pager } from "../oncall/index.ts";
 import type { FreezeStore } from "../policy/index.ts";
 import type { InstanceRecords, RolloutOrchestrator, RolloutRecords, StatusDeps } from "../rollout/index.ts";
 import type { Runtime } from "../runtime/runtime.ts";
@@ -28,6 +29,8 @@ export interface ApiContext extends StatusDeps {
   pinKey: Buffer;
   slos: SloService;
   incidents: IncidentService;
+  oncall: OncallDirectory;
+  pager: Pager;
   /** Prometheus text of the control plane and the router. */
   metrics: () => Promise<string>;
 }

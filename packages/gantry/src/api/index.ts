@@ -8,6 +8,7 @@ import { flagSdkRoutes } from "./routes/flag-sdk-routes.ts";
 import { flagSetRoutes } from "./routes/flag-set-routes.ts";
 import { incidentRoutes } from "./routes/incident-routes.ts";
 import { ofrepRoutes } from "./routes/ofrep-routes.ts";
+import { oncallRoutes } from "./routes/oncall-routes.ts";
 import { policyRoutes } from "./routes/policy-routes.ts";
 import { serviceRoutes } from "./routes/service-routes.ts";
 import { sloRoutes } from "./routes/slo-routes.ts";
@@ -30,6 +31,7 @@ export function apiRoutes(ctx: ApiContext): RouteDef[] {
     ...ofrepRoutes(ctx),
     ...sloRoutes(ctx),
     ...incidentRoutes(ctx),
+    ...oncallRoutes(ctx),
     ...adminRoutes(ctx),
   ];
 }

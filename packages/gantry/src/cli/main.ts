@@ -9,6 +9,7 @@ import { approve, freeze } from "./commands/freeze.ts";
 import { history } from "./commands/history.ts";
 import { incidents } from "./commands/incidents.ts";
 import { logs } from "./commands/logs.ts";
+import { oncall } from "./commands/oncall.ts";
 import { pin } from "./commands/pin.ts";
 import { abort, pauseRollout, promote, resumeRollout } from "./commands/promote.ts";
 import { rollback } from "./commands/rollback.ts";
@@ -43,6 +44,7 @@ const commands: Command[] = [
   apply,
   slo,
   incidents,
+  oncall,
   tokens,
 ];
 

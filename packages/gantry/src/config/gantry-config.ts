@@ -3,6 +3,7 @@ import { formatDuration } from "./duration.ts";
 import { flagsSpec } from "./flags-spec.ts";
 import { freezeSpec } from "./freeze-spec.ts";
 import { incidentsSpec } from "./incidents-spec.ts";
+import { oncallSpec } from "./oncall-spec.ts";
 import { serviceName, serviceSpec } from "./service-spec.ts";
 import { sliStorageSpec, sloName, sloSpec } from "./slo-spec.ts";
 
@@ -34,6 +35,8 @@ export const gantryConfig = z
     sli: sliStorageSpec.default(sliStorageSpec.parse({})),
     /** Incidents: what goes on their timelines. */
     incidents: incidentsSpec.default(incidentsSpec.parse({})),
+    /** On call: people, notifiers, schedules, escalation policies and which incidents page whom. */
+    oncall: oncallSpec.default(oncallSpec.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -6,6 +6,17 @@ export { type IncidentsSpec, incidentsSpec } from "./incidents-spec.ts";
 export { gantryConfigJsonSchema } from "./json-schema.ts";
 export { type ConfigOverrides, loadConfigFile, parseConfigText, resolveConfig } from "./load-config.ts";
 export {
+  type NotifierSpec,
+  notifierSpec,
+  type OncallSpec,
+  oncallSpec,
+  policySpec,
+  scheduleSpec,
+  secret,
+  toPolicy,
+  toSchedule,
+} from "./oncall-spec.ts";
+export {
   type AnalysisSpec,
   type BreakerSpec,
   type CanaryStep,

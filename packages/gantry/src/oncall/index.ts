@@ -12,6 +12,19 @@ export {
   stepsDue,
 } from "./escalation.ts";
 export {
+  type ContactTarget,
+  createNotifier,
+  DeliveryError,
+  type Notifier,
+  type PageMessage,
+  pagerDutyEvent,
+  pageText,
+  slackMessage,
+  webhookSignature,
+} from "./notifiers/index.ts";
+export { OncallDirectory, type StoredOverride } from "./oncall-directory.ts";
+export { type PageRecord, Pager, type PagerDeps } from "./pager.ts";
+export {
   layerActive,
   type OnCall,
   type Override,

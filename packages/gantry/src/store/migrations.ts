@@ -376,6 +376,56 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0011_pages": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("pages")
+          .addColumn("id", serial, (c) =>
+            dialect === "sqlite" ? c.primaryKey().autoIncrement() : c.primaryKey(),
+          )
+          .addColumn("incident_id", "integer", (c) => c.notNull())
+          /** trigger | acknowledge | resolve */
+          .addColumn("kind", "text", (c) => c.notNull())
+          /** Escalation round and level (0-based); -1 for acknowledge and resolve. */
+          .addColumn("round", "integer", (c) => c.notNull())
+          .addColumn("level", "integer", (c) => c.notNull())
+          .addColumn("person", "text", (c) => c.notNull())
+          .addColumn("notifier", "text", (c) => c.notNull())
+          /** The contact as JSON {to?, mention?}. */
+          .addColumn("target", "text", (c) => c.notNull())
+          /** The schedule and layer that made the person a target, as JSON; null when named directly. */
+          .addColumn("via", "text")
+          /** pending | sent | failed | cancelled */
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("attempts", "integer", (c) => c.notNull())
+          .addColumn("next_attempt_at", "text", (c) => c.notNull())
+          .addColumn("last_error", "text")
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("sent_at", "text")
+          .execute();
+        // One page per incident, kind, step, person and notifier: planning again after a restart adds none twice.
+        await db.schema
+          .createIndex("pages_unique")
+          .unique()
+          .on("pages")
+          .columns(["incident_id", "kind", "round", "level", "person", "notifier"])
+          .execute();
+        await db.schema.createIndex("pages_due").on("pages").columns(["status", "next_attempt_at"]).execute();
+        await db.schema
+          .createTable("oncall_overrides")
+          .addColumn("id", serial, (c) =>
+            dialect === "sqlite" ? c.primaryKey().autoIncrement() : c.primaryKey(),
+          )
+          .addColumn("schedule", "text", (c) => c.notNull())
+          .addColumn("person", "text", (c) => c.notNull())
+          .addColumn("from_at", "text", (c) => c.notNull())
+          .addColumn("to_at", "text", (c) => c.notNull())
+          .addColumn("reason", "text")
+          .addColumn("created_by", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

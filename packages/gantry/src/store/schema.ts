@@ -25,6 +25,37 @@ export interface Database {
   incidents: IncidentsTable;
   alerts: AlertsTable;
   incident_events: IncidentEventsTable;
+  pages: PagesTable;
+  oncall_overrides: OncallOverridesTable;
+}
+
+export interface PagesTable {
+  id: Generated<number>;
+  incident_id: number;
+  kind: string;
+  round: number;
+  level: number;
+  person: string;
+  notifier: string;
+  target: string;
+  via: string | null;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+export interface OncallOverridesTable {
+  id: Generated<number>;
+  schedule: string;
+  person: string;
+  from_at: string;
+  to_at: string;
+  reason: string | null;
+  created_by: string;
+  created_at: string;
 }
 
 export interface IncidentsTable {
