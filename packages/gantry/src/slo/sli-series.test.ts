@@ -45,4 +45,21 @@ describe("SLI series", () => {
     expect(t.lastAt).toBe(1_001_000);
     expect(t.counts(999_000, 1_001_000)).toEqual({ good: 1, total: 2 });
   });
+
+  it("reclaims dropped room as it goes, counting the same as a series that never dropped", () => {
+    const rolling = new SliSeries();
+    const whole = new SliSeries();
+    for (let i = 1; i <= 20_000; i++) {
+      const p = { at: i * 1000, span: 1000, good: i % 7 === 0 ? 3 : 5, total: 5 };
+      rolling.append(p);
+      whole.append(p);
+      rolling.dropThrough((i - 300) * 1000);
+      if (i % 997 === 0)
+        expect(rolling.counts((i - 250) * 1000 - 500, i * 1000)).toEqual(
+          whole.counts((i - 250) * 1000 - 500, i * 1000),
+        );
+    }
+    expect(rolling.length).toBe(300);
+    expect(rolling.firstStart).toBe(19_700_000);
+  });
 });

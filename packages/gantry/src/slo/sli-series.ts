@@ -31,7 +31,9 @@ export class SliSeries implements WindowCounts {
   /** Running sums: #cumGood[i] is the good events of points before i. */
   #cumGood = new Float64Array(65);
   #cumTotal = new Float64Array(65);
-  #length = 0;
+  /** Live points are at indices [#start, #end); those before #start were dropped. */
+  #start = 0;
+  #end = 0;
 
   static of(points: Iterable<SliPoint>): SliSeries {
     const series = new SliSeries();
@@ -40,53 +42,43 @@ export class SliSeries implements WindowCounts {
   }
 
   get length(): number {
-    return this.#length;
+    return this.#end - this.#start;
   }
 
   /** The end of the last point, or undefined when empty. */
   get lastAt(): number | undefined {
-    return this.#length === 0 ? undefined : this.#at[this.#length - 1];
+    return this.#end === this.#start ? undefined : this.#at[this.#end - 1];
   }
 
   get firstStart(): number | undefined {
-    return this.#length === 0 ? undefined : this.#at[0]! - this.#span[0]!;
+    return this.#end === this.#start ? undefined : this.#at[this.#start]! - this.#span[this.#start]!;
   }
 
   append(point: SliPoint): void {
     if (!(point.span > 0)) throw new RangeError(`an SLI point needs a span above 0 (got ${point.span})`);
     if (point.good < 0 || point.total < 0 || point.good > point.total)
       throw new RangeError(`an SLI point needs 0 <= good <= total (got ${point.good}/${point.total})`);
-    const n = this.#length;
-    if (n > 0 && point.at - point.span < this.#at[n - 1]! - 1e-6)
+    if (this.#end > this.#start && point.at - point.span < this.#at[this.#end - 1]! - 1e-6)
       throw new RangeError(
         `SLI points must not overlap: one ending ${new Date(point.at).toISOString()} starts before the last ended`,
       );
-    if (n === this.#at.length) this.#grow();
+    if (this.#end === this.#at.length) this.#makeRoom();
+    const n = this.#end;
     this.#at[n] = point.at;
     this.#span[n] = point.span;
     this.#good[n] = point.good;
     this.#total[n] = point.total;
     this.#cumGood[n + 1] = this.#cumGood[n]! + point.good;
     this.#cumTotal[n + 1] = this.#cumTotal[n]! + point.total;
-    this.#length = n + 1;
+    this.#end = n + 1;
   }
 
-  /** Forgets the points that end at or before `t` (they can no longer fall in any window). */
+  /**
+   * Forgets the points that end at or before `t` (they can no longer fall in any window). Cheap:
+   * the space is reclaimed when the arrays fill up, not on every call.
+   */
   dropThrough(t: number): void {
-    const k = this.#firstAfter(t);
-    if (k === 0) return;
-    const n = this.#length - k;
-    this.#at.copyWithin(0, k, this.#length);
-    this.#span.copyWithin(0, k, this.#length);
-    this.#good.copyWithin(0, k, this.#length);
-    this.#total.copyWithin(0, k, this.#length);
-    this.#length = n;
-    this.#cumGood[0] = 0;
-    this.#cumTotal[0] = 0;
-    for (let i = 0; i < n; i++) {
-      this.#cumGood[i + 1] = this.#cumGood[i]! + this.#good[i]!;
-      this.#cumTotal[i + 1] = this.#cumTotal[i]! + this.#total[i]!;
-    }
+    this.#start = this.#firstAfter(t);
   }
 
   /**
@@ -94,7 +86,7 @@ export class SliSeries implements WindowCounts {
    * its interval inside the window (events are taken as spread evenly over a point).
    */
   counts(from: number, to: number, prorateStart = true): EventCounts {
-    if (!(to > from) || this.#length === 0) return { good: 0, total: 0 };
+    if (!(to > from) || this.#end === this.#start) return { good: 0, total: 0 };
     const lo = this.#firstAfter(from);
     const hi = this.#firstAfter(to);
     let good = this.#cumGood[hi]! - this.#cumGood[lo]!;
@@ -108,7 +100,7 @@ export class SliSeries implements WindowCounts {
         total -= this.#total[lo]! * outside;
       }
     }
-    if (hi < this.#length) {
+    if (hi < this.#end) {
       // Point hi ends after `to`; the part of it inside (from, to] counts.
       const start = this.#at[hi]! - this.#span[hi]!;
       const inside = to - (prorateStart ? Math.max(start, from) : start);
@@ -133,15 +125,15 @@ export class SliSeries implements WindowCounts {
 
   points(): SliPoint[] {
     const out: SliPoint[] = [];
-    for (let i = 0; i < this.#length; i++)
+    for (let i = this.#start; i < this.#end; i++)
       out.push({ at: this.#at[i]!, span: this.#span[i]!, good: this.#good[i]!, total: this.#total[i]! });
     return out;
   }
 
   /** Index of the first point ending after t. */
   #firstAfter(t: number): number {
-    let lo = 0;
-    let hi = this.#length;
+    let lo = this.#start;
+    let hi = this.#end;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.#at[mid]! <= t) lo = mid + 1;
@@ -150,7 +142,25 @@ export class SliSeries implements WindowCounts {
     return lo;
   }
 
-  #grow(): void {
+  /** Full: moves the live points to the front when half the room is dropped ones, else grows. */
+  #makeRoom(): void {
+    const start = this.#start;
+    if (start >= this.#at.length / 2) {
+      const n = this.#end - start;
+      this.#at.copyWithin(0, start, this.#end);
+      this.#span.copyWithin(0, start, this.#end);
+      this.#good.copyWithin(0, start, this.#end);
+      this.#total.copyWithin(0, start, this.#end);
+      const baseGood = this.#cumGood[start]!;
+      const baseTotal = this.#cumTotal[start]!;
+      for (let i = 0; i <= n; i++) {
+        this.#cumGood[i] = this.#cumGood[i + start]! - baseGood;
+        this.#cumTotal[i] = this.#cumTotal[i + start]! - baseTotal;
+      }
+      this.#start = 0;
+      this.#end = n;
+      return;
+    }
     const size = this.#at.length * 2;
     const grow = (a: Float64Array, n: number) => {
       const b = new Float64Array(n);

@@ -105,10 +105,16 @@ export class SloEngine {
   /** Adds one sampled interval (every version's sample of it, same `at` and `span`). */
   record(samples: readonly SliSample[]): void {
     if (samples.length === 0) return;
+    const byService = new Map<string, SliSample[]>();
+    for (const s of samples) {
+      const list = byService.get(s.service);
+      if (list) list.push(s);
+      else byService.set(s.service, [s]);
+    }
     for (const t of this.#tracked.values()) {
       let good = 0;
       let total = 0;
-      for (const s of samples) {
+      for (const s of byService.get(t.spec.service) ?? []) {
         if (!matches(t.spec, s)) continue;
         good += goodEvents(t.spec.sli, s);
         total += s.requests;
