@@ -149,6 +149,7 @@ export class FlagSync {
 
   /** The stream is not open: tell the provider, poll now, and try the stream again later. */
   #streamDown(reason: string): void {
+    if (this.#closed) return;
     this.#o.listener.lost(reason, "stream");
     const base = this.#o.reconnectDelayMs ?? this.#serverRetryMs;
     const delay = backoffDelay(this.#attempt++, base, this.#o.maxReconnectDelayMs);

@@ -4,7 +4,7 @@
  * on a schedule). Everything a real Gantry can show is tested in test/e2e/sdk-provider.test.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { type EventDetails, OpenFeature, ProviderEvents } from "@openfeature/server-sdk";
 import { afterEach, describe, expect, it } from "vitest";
 import { booleanFlag } from "../flags/fixtures.ts";
@@ -249,6 +249,34 @@ describe("GantryProvider against a stand-in server", () => {
       { flagKey: "b", variant: "off", count: 5 },
     ]);
     expect(app.provider.stats()).toMatchObject({ evaluationsPending: 0, evaluationsReported: 10 });
+  });
+});
+
+describe("GantryProvider closed while it starts", () => {
+  it("stops waiting for a Gantry that does not answer, and says so", async () => {
+    // Takes connections and what is sent on them, and never answers.
+    const silent = createNetServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    cleanups.push(async () => {
+      await new Promise((resolve) => silent.close(resolve));
+    });
+    const port = (silent.address() as AddressInfo).port;
+    const provider = new GantryProvider({
+      baseUrl: `http://127.0.0.1:${port}`,
+      token: "t",
+      logger: { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} },
+    });
+    const starting = provider.initialize();
+    await new Promise((r) => setTimeout(r, 100));
+    const closedAt = performance.now();
+    await provider.onClose();
+    await expect(starting).rejects.toThrow("the provider was closed while starting");
+    expect(performance.now() - closedAt).toBeLessThan(1000);
+    expect(provider.getDetails("f", true)).toMatchObject({ value: true, errorCode: "PROVIDER_NOT_READY" });
+    // Nothing of the provider's is left connected.
+    await new Promise((r) => setTimeout(r, 100));
+    const connections = await new Promise<number>((resolve) => silent.getConnections((_, n) => resolve(n)));
+    expect(connections).toBe(0);
   });
 });
 

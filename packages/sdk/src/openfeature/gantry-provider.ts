@@ -120,6 +120,7 @@ export class GantryProvider implements Provider {
     if (this.#closing) throw new Error("the provider was closed while starting");
 
     const failure = await this.#firstRuleSet();
+    if (this.#closing) throw new Error("the provider was closed while starting");
     if (failure === undefined) {
       this.#health = "ready";
       return;
