@@ -4,7 +4,12 @@ import { demoApp, gantry, type RunningGantry, up, waitUntil, webConfig } from ".
 
 let g: RunningGantry;
 beforeAll(async () => {
-  g = await up({ config: webConfig("{ type: rolling }") });
+  g = await up({
+    config: webConfig(
+      "{ type: rolling }",
+      "experiments:\n  alerted: { service: web, maxMismatchRate: 0.2, window: 10, minRuns: 4 }\n",
+    ),
+  });
   const deployed = await gantry(g.dataDir, [
     "deploy",
     "web",
@@ -127,3 +132,51 @@ async function adminToken(): Promise<string> {
   const { readFileSync } = await import("node:fs");
   return readFileSync(`${g.dataDir}/token`, "utf8").trim();
 }
+
+describe("an experiment as an alert source", () => {
+  it("opens an incident when its latest runs mismatch too often, and resolves it when they agree again", async () => {
+    const sdk = (await gantry(g.dataDir, ["tokens", "create", "--role", "sdk"])).stdout.trim();
+    let n = 0;
+    const run = (agree: boolean) => {
+      n += 1;
+      const value = (v: number) => ({ name: "", value: v, timedOut: false, durationMs: 0.1, cpuMs: 0.1 });
+      return {
+        id: `a-${n}`,
+        name: "alerted",
+        context: {},
+        control: { ...value(1), name: "control" },
+        candidates: [{ ...value(agree ? 1 : 2), name: "candidate" }],
+        matched: agree ? ["candidate"] : [],
+        ignored: [],
+        mismatched: agree ? [] : ["candidate"],
+        returned: "control",
+        at: new Date().toISOString(),
+        sampled: null,
+      };
+    };
+    const post = async (agree: boolean, count: number) => {
+      const response = await fetch(`${g.apiUrl}/api/v1/experiments/results`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${sdk}`, "content-type": "application/json" },
+        body: JSON.stringify({ results: Array.from({ length: count }, () => run(agree)) }),
+      });
+      expect(response.status).toBe(202);
+    };
+    type Listed = { id: number; status: string; source: string; title: string; service: string | null };
+    const incidents = async () =>
+      JSON.parse((await gantry(g.dataDir, ["incidents", "list", "--all", "--json"])).stdout)
+        .incidents as Listed[];
+    const ours = async () => (await incidents()).filter((i) => i.source === "experiment");
+
+    await post(false, 3);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await ours()).toEqual([]); // 3 runs: fewer than minRuns
+    await post(false, 2);
+    await waitUntil(async () => (await ours()).length === 1, 10_000, "an incident from the experiment");
+    expect((await ours())[0]).toMatchObject({ status: "triggered", service: "web" });
+    expect((await ours())[0]!.title).toContain("experiment alerted: 5 of the last 5 runs mismatched");
+    // Ten agreeing runs push the mismatches out of the window of the latest ten.
+    await post(true, 10);
+    await waitUntil(async () => (await ours())[0]?.status === "resolved", 10_000, "the incident to resolve");
+  });
+});

@@ -11,7 +11,13 @@ import { declareDemo, declareDemoSlo, deployDemoIfNothingLive } from "./demo.ts"
 import { GantryError } from "./errors/index.ts";
 import { ExperimentStore } from "./experiments/index.ts";
 import { openFlags } from "./flags/index.ts";
-import { feedRolloutAlerts, IncidentService, IncidentStore, SloAlertFeed } from "./incidents/index.ts";
+import {
+  ExperimentAlertFeed,
+  feedRolloutAlerts,
+  IncidentService,
+  IncidentStore,
+  SloAlertFeed,
+} from "./incidents/index.ts";
 import { controlPlaneMetrics } from "./metrics/index.ts";
 import { Switchboard } from "./modes/index.ts";
 import { createNotifier, OncallDirectory, Pager } from "./oncall/index.ts";
@@ -177,6 +183,12 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   });
   incidents.watchChanges();
   feedRolloutAlerts(audit, incidents, log);
+  const experimentAlerts = new ExperimentAlertFeed({
+    rules: config.experiments,
+    recent: (name, limit) => experiments.recentOutcomes(name, limit),
+    incidents,
+    log,
+  });
   const sloAlerts = new SloAlertFeed({ engine: sloEngine, incidents, log });
   const oncall = new OncallDirectory(config.oncall, store.db, now);
   await oncall.load();
@@ -239,6 +251,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
       experiments,
       flags,
       pinKey,
+      experimentsReported: (names) => void experimentAlerts.evaluate(names),
       slos,
       incidents,
       oncall,

@@ -25,6 +25,8 @@ export interface ApiContext extends StatusDeps {
   flags: Flags;
   freezes: FreezeStore;
   runtime: Runtime;
+  /** Called with the experiments a batch of results was about (their alert rules are re-checked). */
+  experimentsReported?: (names: string[]) => void;
   /** Signs pin tickets (X-Gantry-Pin) for `gantry pin`. */
   pinKey: Buffer;
   slos: SloService;

@@ -9,6 +9,22 @@ import { sliStorageSpec, sloName, sloSpec } from "./slo-spec.ts";
 
 const port = z.number().int().min(0).max(65535);
 
+/** An alert on a Scientist experiment's recent runs (docs/scientist.md). */
+export const experimentAlertSpec = z
+  .object({
+    /** The service the alert (and its incident) belongs to, for routing and timelines. */
+    service: serviceName.optional(),
+    /** Fires when more than this share of the recent runs mismatched. */
+    maxMismatchRate: z.number().gt(0).max(1),
+    /** How many of the latest runs are looked at. */
+    window: z.number().int().min(10).max(5000).default(500),
+    /** Runs needed before it may fire. */
+    minRuns: z.number().int().min(1).default(50),
+    severity: z.enum(["critical", "high", "medium", "low"]).default("medium"),
+  })
+  .strict();
+export type ExperimentAlertSpec = z.output<typeof experimentAlertSpec>;
+
 export const serverSpec = z
   .object({
     apiHost: z.string().default("127.0.0.1"),
@@ -35,6 +51,8 @@ export const gantryConfig = z
     sli: sliStorageSpec.default(sliStorageSpec.parse({})),
     /** Incidents: what goes on their timelines. */
     incidents: incidentsSpec.default(incidentsSpec.parse({})),
+    /** Scientist experiments that raise an alert when their candidates disagree too often. */
+    experiments: z.record(z.string().min(1).max(200), experimentAlertSpec).default({}),
     /** On call: people, notifiers, schedules, escalation policies and which incidents page whom. */
     oncall: oncallSpec.default(oncallSpec.parse({})),
   })

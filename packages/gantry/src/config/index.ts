@@ -1,7 +1,13 @@
 export { formatDuration, parseDuration } from "./duration.ts";
 export { type FlagEnvironmentSpec, type FlagsSpec, flagsSpec } from "./flags-spec.ts";
 export { type FreezeSpec, freezeSpec, type Weekday, weekdays } from "./freeze-spec.ts";
-export { type GantryConfig, gantryConfig, type ServerSpec } from "./gantry-config.ts";
+export {
+  type ExperimentAlertSpec,
+  experimentAlertSpec,
+  type GantryConfig,
+  gantryConfig,
+  type ServerSpec,
+} from "./gantry-config.ts";
 export { type IncidentsSpec, incidentsSpec } from "./incidents-spec.ts";
 export { gantryConfigJsonSchema } from "./json-schema.ts";
 export { type ConfigOverrides, loadConfigFile, parseConfigText, resolveConfig } from "./load-config.ts";

@@ -92,6 +92,18 @@ export class ExperimentStore {
     return rows.map(toSummary);
   }
 
+  /** Outcomes of an experiment's latest `limit` runs (of those kept). */
+  async recentOutcomes(name: string, limit: number): Promise<{ runs: number; mismatched: number }> {
+    const rows = await this.#db
+      .selectFrom("experiment_runs")
+      .select("outcome")
+      .where("name", "=", name)
+      .orderBy("id", "desc")
+      .limit(limit)
+      .execute();
+    return { runs: rows.length, mismatched: rows.filter((r) => r.outcome === "mismatched").length };
+  }
+
   /** An experiment's all-time summary, or undefined when it never reported. */
   async find(name: string): Promise<ExperimentSummary | undefined> {
     const row = await this.#db

@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/index.ts";
+import type { ExperimentAlertSpec } from "../config/index.ts";
 import type { SloEngine } from "../slo/index.ts";
-import { rolloutAlert, sloAlerts } from "./alert-sources.ts";
+import { experimentAlert, rolloutAlert, sloAlerts } from "./alert-sources.ts";
 import type { IncidentService } from "./incident-service.ts";
 
 /**
@@ -61,6 +62,50 @@ export class SloAlertFeed {
         details: {},
       });
       firing.delete(key);
+    }
+  }
+}
+
+/**
+ * Experiments with an alert rule (gantry.yaml `experiments:`), looked at after each batch of
+ * results: an alert fires when the latest runs mismatch too often and resolves when they no
+ * longer do; only changes against the alerts firing in the store are reported.
+ */
+export class ExperimentAlertFeed {
+  readonly #rules: Record<string, ExperimentAlertSpec>;
+  readonly #recent: (name: string, limit: number) => Promise<{ runs: number; mismatched: number }>;
+  readonly #incidents: IncidentService;
+  readonly #log: Logger | undefined;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(deps: {
+    rules: Record<string, ExperimentAlertSpec>;
+    recent: (name: string, limit: number) => Promise<{ runs: number; mismatched: number }>;
+    incidents: IncidentService;
+    log?: Logger;
+  }) {
+    this.#rules = deps.rules;
+    this.#recent = deps.recent;
+    this.#incidents = deps.incidents;
+    this.#log = deps.log;
+  }
+
+  /** Re-evaluates the named experiments' rules (one evaluation at a time, in order). */
+  evaluate(names: Iterable<string>): Promise<void> {
+    const due = [...new Set(names)].filter((n) => this.#rules[n] !== undefined);
+    if (due.length === 0) return this.#chain;
+    this.#chain = this.#chain
+      .then(() => this.#evaluate(due))
+      .catch((err) => this.#log?.error({ err }, "experiment alert evaluation failed"));
+    return this.#chain;
+  }
+
+  async #evaluate(names: string[]): Promise<void> {
+    const firing = new Set((await this.#incidents.firingAlerts("experiment")).map((a) => a.key));
+    for (const name of names) {
+      const rule = this.#rules[name]!;
+      const alert = experimentAlert(name, rule, await this.#recent(name, rule.window));
+      if ((alert.status === "firing") !== firing.has(alert.key)) await this.#incidents.ingest(alert);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { AuditEvent } from "../audit/index.ts";
-import { formatDuration } from "../config/index.ts";
+import { type ExperimentAlertSpec, formatDuration } from "../config/index.ts";
 import type { SloStatus } from "../slo/index.ts";
 import { type AlertInput, type Severity, severities } from "./incident-model.ts";
 
@@ -44,6 +44,29 @@ export function sloAlerts(statuses: readonly SloStatus[]): AlertInput[] {
     }
   }
   return out;
+}
+
+/**
+ * A Scientist experiment whose latest runs mismatch more often than its rule allows is an
+ * alert (firing); once they do not, or before there are `minRuns` of them, it is resolved.
+ */
+export function experimentAlert(
+  name: string,
+  rule: ExperimentAlertSpec,
+  recent: { runs: number; mismatched: number },
+): AlertInput {
+  const rate = recent.runs > 0 ? recent.mismatched / recent.runs : 0;
+  const firing = recent.runs >= rule.minRuns && rate > rule.maxMismatchRate;
+  return {
+    source: "experiment",
+    key: `experiment/${name}`,
+    dedupKey: `experiment/${name}`,
+    status: firing ? "firing" : "resolved",
+    severity: rule.severity,
+    summary: `experiment ${name}: ${recent.mismatched} of the last ${recent.runs} runs mismatched (${(rate * 100).toFixed(2)}%, above ${(rule.maxMismatchRate * 100).toFixed(2)}%)`,
+    service: rule.service ?? null,
+    details: { experiment: name, runs: recent.runs, mismatched: recent.mismatched, mismatchRate: rate },
+  };
 }
 
 /** A failed rollout is an alert on its service until a later rollout of it succeeds. */

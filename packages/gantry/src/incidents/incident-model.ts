@@ -15,7 +15,7 @@ export function moreSevere(a: Severity, b: Severity): Severity {
 export const incidentStatuses = ["triggered", "acknowledged", "mitigated", "resolved"] as const;
 export type IncidentStatus = (typeof incidentStatuses)[number];
 
-export type AlertSource = "slo" | "rollout" | "api" | "webhook" | "alertmanager";
+export type AlertSource = "slo" | "rollout" | "api" | "webhook" | "alertmanager" | "experiment";
 
 /** An alert as a source reports it: firing or resolved, grouped into an incident by its dedup key. */
 export interface AlertInput {

@@ -1,6 +1,7 @@
-export { feedRolloutAlerts, SloAlertFeed } from "./alert-feeds.ts";
+export { ExperimentAlertFeed, feedRolloutAlerts, SloAlertFeed } from "./alert-feeds.ts";
 export {
   alertBody,
+  experimentAlert,
   fromAlertBody,
   fromWebhook,
   rolloutAlert,

@@ -16,6 +16,7 @@ export function experimentRoutes(ctx: ApiContext): RouteDef[] {
       status: 202,
       handler: async ({ body }) => {
         const { recorded, duplicates } = await ctx.experiments.record(body.results);
+        if (recorded > 0) ctx.experimentsReported?.(body.results.map((r) => r.name));
         return { accepted: body.results.length, recorded, duplicates };
       },
     }),
