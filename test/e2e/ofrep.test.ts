@@ -319,6 +319,14 @@ describe("OFREP on the wire", () => {
     expect(JSON.parse(change.split("data: ")[1]!)).toEqual({ type: "refetchEvaluation", etag: `"${id}"` });
     abort.abort();
 
+    // Behind a proxy that terminates TLS, the URL is the one the client reached.
+    const proxied = await bulk(
+      production,
+      {},
+      { "x-forwarded-proto": "https", "x-forwarded-host": "flags.example.com" },
+    );
+    expect(proxied.json.eventStreams[0].url).toMatch(/^https:\/\/flags\.example\.com\/ofrep\/v1\/events\?/);
+
     const tampered = await fetch(url.replace(/credential=[^&]+\./, "credential=x."));
     expect(tampered.status).toBe(401);
     const otherEnv = await fetch(url.replace("env=production", "env=staging"));

@@ -182,7 +182,7 @@ class EventStreamMembers {
   }
 
   async member(request: FastifyRequest, principal: Principal, environment: string): Promise<string> {
-    const origin = `${request.protocol}://${request.host}`;
+    const origin = clientOrigin(request);
     const cacheKey = `${principal.tokenId}\0${environment}\0${origin}`;
     const cached = this.#members.get(cacheKey);
     if (cached !== undefined) return cached;
@@ -208,6 +208,20 @@ class EventStreamMembers {
       );
     return principal;
   }
+}
+
+/**
+ * The origin the client reached: behind a proxy that terminates TLS, the one it names in
+ * X-Forwarded-Proto and X-Forwarded-Host (else a page on https would be given an http URL,
+ * which browsers block). Trusting them is safe here: the URL goes back only to the client
+ * that sent them, which holds the token anyway.
+ */
+function clientOrigin(request: FastifyRequest): string {
+  const first = (header: string | string[] | undefined) =>
+    (Array.isArray(header) ? header[0] : header)?.split(",")[0]?.trim() || undefined;
+  const proto = first(request.headers["x-forwarded-proto"]);
+  const host = first(request.headers["x-forwarded-host"]);
+  return `${proto === "https" || proto === "http" ? proto : request.protocol}://${host ?? request.host}`;
 }
 
 function scope(environment: string): string {
