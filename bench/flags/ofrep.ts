@@ -1,11 +1,13 @@
 // npm run bench:flags:ofrep — OFREP bulk evaluation against a real Gantry: 100 flags, each
 // with a constraint and a sticky 50% rollout, evaluated for a different user per request at
 // a paced 1,000 requests/s. Latency is measured open-loop, from when each request was due
-// (a stall shows up in the tail). Prints the figures, and as its last line the headline.
+// (a stall shows up in the tail). In the same run, alternating with Gantry, a bare node:http
+// server answering the same bytes gives the floor this machine allows. Prints the figures,
+// and as its last line the headline.
 // `runOfrepBench()` returns them for bench/flags/run.ts.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, getPriority, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort, NoiseMeter } from "../router/processes.ts";
@@ -40,6 +42,10 @@ export interface OfrepBenchResult {
   slowShare: number;
   /** How many of the run's 100 ms windows held such a request: few means stalls, many means steady queueing. */
   slowWindows: number;
+  /** The same figures for a bare `node:http` server answering the same bytes, measured alternately in the same run. */
+  floorP50: number;
+  floorP99: number;
+  floorP999: number;
   /** Gantry's CPU (its API process) per request, in microseconds. */
   serverCpuMicros: number;
   /** The load generator's CPU (this process) per request, in microseconds. */
@@ -72,24 +78,42 @@ export async function runOfrepBench(options: OfrepBenchOptions = {}): Promise<Of
   const warmupSeconds = options.warmupSeconds ?? 3;
   const flagCount = FLAG_COUNT;
   const gantry = await startGantry();
+  let floor: FloorServer | undefined;
   try {
     const token = await setUp(gantry.apiUrl, gantry.adminToken);
     const pool = new RawHttpClient(gantry.apiUrl, 64);
     const head = `POST /ofrep/v1/evaluate/flags HTTP/1.1\r\nHost: ${new URL(gantry.apiUrl).host}\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: `;
+    // The floor: a bare Node server in its own process answering the same bytes Gantry does.
+    const sample = await pool.send(`${head}${bodies[0]!.length}\r\n\r\n${bodies[0]}`);
+    floor = await startFloor(sample.body.toString());
+    const floorPool = new RawHttpClient(floor.url, 64);
+    const floorHead = `POST /ofrep/v1/evaluate/flags HTTP/1.1\r\nHost: ${new URL(floor.url).host}\r\nContent-Type: application/json\r\nContent-Length: `;
     try {
       await paced(pool, head, rate, warmupSeconds, flagCount);
-      const cpuBefore = processCpuSeconds(gantry.pid);
-      const clientBefore = process.cpuUsage();
+      await paced(floorPool, floorHead, rate, 1, flagCount);
+      let serverCpu = 0;
+      let clientCpu = 0;
       const noise = new NoiseMeter();
-      const run = await paced(pool, head, rate, seconds, flagCount);
-      // Gantry is a child of this process: the meter counts only what runs outside both.
+      const gantryRuns: Awaited<ReturnType<typeof paced>>[] = [];
+      const floorRuns: Awaited<ReturnType<typeof paced>>[] = [];
+      // Alternating halves, so both see the same machine.
+      for (let half = 0; half < 2; half++) {
+        const cpuBefore = processCpuSeconds(gantry.pid);
+        const clientBefore = process.cpuUsage();
+        gantryRuns.push(await paced(pool, head, rate, seconds / 2, flagCount));
+        serverCpu += processCpuSeconds(gantry.pid) - cpuBefore;
+        const client = process.cpuUsage(clientBefore);
+        clientCpu += (client.user + client.system) / 1e6;
+        floorRuns.push(await paced(floorPool, floorHead, rate, seconds / 2, flagCount));
+      }
+      // Gantry and the floor are children of this process: the meter counts only what runs outside.
       const noiseCores = noise.cores();
-      const serverCpu = processCpuSeconds(gantry.pid) - cpuBefore;
-      const client = process.cpuUsage(clientBefore);
+      const run = merge(gantryRuns);
+      const floorRun = merge(floorRuns);
       const sorted = run.latencies.sort((a, b) => a - b);
-      const at = (q: number) =>
-        sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-      const p99 = at(0.99);
+      const floorSorted = floorRun.latencies.sort((a, b) => a - b);
+      const p99 = quantile(sorted, 0.99);
+      const floorP99 = quantile(floorSorted, 0.99);
       const achievedRate = run.answered / run.elapsedSeconds;
       const verdict = p99 < TARGET_P99_MS ? "met" : "MISSED";
       return {
@@ -98,25 +122,79 @@ export async function runOfrepBench(options: OfrepBenchOptions = {}): Promise<Of
         seconds,
         requests: run.sent,
         achievedRate,
-        p50: at(0.5),
-        p90: at(0.9),
+        p50: quantile(sorted, 0.5),
+        p90: quantile(sorted, 0.9),
         p99,
-        p999: at(0.999),
+        p999: quantile(sorted, 0.999),
         max: sorted.at(-1) ?? Number.NaN,
-        errors: run.errors,
+        errors: run.errors + floorRun.errors,
         slowShare: sorted.filter((l) => l > TARGET_P99_MS).length / Math.max(1, sorted.length),
         slowWindows: run.slowWindows,
+        floorP50: quantile(floorSorted, 0.5),
+        floorP99,
+        floorP999: quantile(floorSorted, 0.999),
         serverCpuMicros: (serverCpu / Math.max(1, run.answered)) * 1e6,
-        clientCpuMicros: (client.user + client.system) / Math.max(1, run.answered),
+        clientCpuMicros: (clientCpu / Math.max(1, run.answered)) * 1e6,
         noiseCores: Math.max(0, noiseCores),
-        headline: `OFREP bulk evaluation of ${flagCount} flags at ${rate} req/s: p99 ${p99.toFixed(2)} ms (target < ${TARGET_P99_MS} ms: ${verdict}), achieved ${achievedRate.toFixed(0)} req/s, ${run.errors} errors`,
+        headline: `OFREP bulk evaluation of ${flagCount} flags at ${rate} req/s: p99 ${p99.toFixed(2)} ms (target < ${TARGET_P99_MS} ms: ${verdict}; a bare Node server answering the same bytes in the same run: p99 ${floorP99.toFixed(2)} ms), achieved ${achievedRate.toFixed(0)} req/s, ${run.errors} errors`,
       };
     } finally {
       pool.close();
+      floorPool.close();
     }
   } finally {
+    await floor?.stop();
     await gantry.stop();
   }
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+function merge(runs: Awaited<ReturnType<typeof paced>>[]) {
+  return {
+    latencies: runs.flatMap((r) => r.latencies),
+    slowWindows: runs.reduce((n, r) => n + r.slowWindows, 0),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    answered: runs.reduce((n, r) => n + r.answered, 0),
+    sent: runs.reduce((n, r) => n + r.sent, 0),
+    elapsedSeconds: runs.reduce((n, r) => n + r.elapsedSeconds, 0),
+  };
+}
+
+interface FloorServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A `node:http` server in its own process that reads each request and answers `body`: what the machine allows. */
+async function startFloor(body: string): Promise<FloorServer> {
+  const code = `
+    const { createServer } = await import("node:http");
+    const body = Buffer.from(process.env.FLOOR_BODY);
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": body.length }).end(body));
+    });
+    server.keepAliveTimeout = 600000;
+    server.listen(0, "127.0.0.1", () => console.log(server.address().port));`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, FLOOR_BODY: body },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once("data", (d) => resolve(Number(String(d).trim())));
+    child.once("exit", (code) => reject(new Error(`the floor server exited (${code})`)));
+  });
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      child.kill();
+      await exited;
+    },
+  };
 }
 
 interface RunningGantry {
@@ -218,7 +296,9 @@ async function paced(client: RawHttpClient, head: string, rate: number, seconds:
       .finally(() => inflight.delete(request));
     inflight.add(request);
   }
-  await Promise.all(inflight);
+  // An answer that never comes is an error, not a hang of the bench.
+  await Promise.race([Promise.all(inflight), sleep(30_000)]);
+  errors += inflight.size;
   return {
     latencies,
     slowWindows: slowWindows.size,
@@ -284,7 +364,8 @@ if (import.meta.main) {
       `flags ${result.flags}, asked ${result.rate} req/s for ${result.seconds} s (after a warm-up), ${result.requests} requests`,
       `latency from the due time: p50 ${ms(result.p50)}, p90 ${ms(result.p90)}, p99 ${ms(result.p99)}, p99.9 ${ms(result.p999)}, max ${ms(result.max)}`,
       `over ${TARGET_P99_MS} ms: ${(result.slowShare * 100).toFixed(2)}% of requests, in ${result.slowWindows} of ${result.seconds * 10} 100-ms windows`,
-      `CPU per request: Gantry ${result.serverCpuMicros.toFixed(0)} µs, the load generator ${result.clientCpuMicros.toFixed(0)} µs; other processes meanwhile: ${result.noiseCores.toFixed(2)} cores (2 cores in all)`,
+      `a bare node:http server answering the same bytes, alternating with Gantry: p50 ${ms(result.floorP50)}, p99 ${ms(result.floorP99)}, p99.9 ${ms(result.floorP999)}`,
+      `CPU per request: Gantry ${result.serverCpuMicros.toFixed(0)} µs, the load generator ${result.clientCpuMicros.toFixed(0)} µs; other processes meanwhile: ${result.noiseCores.toFixed(2)} cores (${availableParallelism()} cores in all); niceness ${getPriority()}`,
       result.headline,
     ].join("\n") + "\n",
   );

@@ -24,11 +24,18 @@ export class RawHttpClient {
   /** Sends a whole request (head and body, already serialised); resolves with the answer. */
   send(request: string): Promise<Answer> {
     return new Promise((resolve, reject) => {
-      const connection = this.#idle.pop();
+      let connection = this.#idle.pop();
+      // A connection the server closed while idle is gone: take the next one.
+      while (connection && !connection.alive) connection = this.#idle.pop();
       if (connection) connection.send(request, resolve, reject);
       else if (this.#open < this.#maxConnections) {
         this.#open += 1;
-        new Connection(this.#host, this.#port, (c) => this.#release(c)).send(request, resolve, reject);
+        new Connection(
+          this.#host,
+          this.#port,
+          (c) => this.#release(c),
+          () => (this.#open -= 1),
+        ).send(request, resolve, reject);
       } else this.#waiting.push({ request, resolve, reject });
     });
   }
@@ -57,16 +64,27 @@ class Connection {
   readonly #onIdle: (connection: Connection) => void;
   #buffered: Buffer = Buffer.alloc(0);
   #pending: { resolve: (a: Answer) => void; reject: (e: Error) => void } | undefined;
+  alive = true;
 
-  constructor(host: string, port: number, onIdle: (connection: Connection) => void) {
+  constructor(host: string, port: number, onIdle: (connection: Connection) => void, onClose: () => void) {
     this.#onIdle = onIdle;
     this.#socket = connect({ host, port, noDelay: true });
     this.#socket.on("data", (chunk) => this.#read(chunk));
-    this.#socket.on("error", (error) => this.#pending?.reject(error));
-    this.#socket.on("close", () => this.#pending?.reject(new Error("connection closed")));
+    this.#socket.on("error", () => undefined); // "close" follows, and says it
+    this.#socket.on("close", () => {
+      this.alive = false;
+      onClose();
+      const pending = this.#pending;
+      this.#pending = undefined;
+      pending?.reject(new Error("connection closed"));
+    });
   }
 
   send(request: string, resolve: (a: Answer) => void, reject: (e: Error) => void): void {
+    if (!this.alive) {
+      reject(new Error("connection closed"));
+      return;
+    }
     this.#pending = { resolve, reject };
     this.#socket.write(request);
   }
