@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
   constantLoad,
-  demoApp,
+  deployWeb,
   failures,
   gantry,
   type RunningGantry,
@@ -9,6 +9,7 @@ import {
   up,
   waitUntil,
   webConfig,
+  webStatus,
 } from "./harness.ts";
 
 let running: RunningGantry | undefined;
@@ -21,20 +22,11 @@ afterEach(async () => {
 async function underLoad(strategy: string) {
   running = await up({ config: webConfig(strategy) });
   const g = running;
-  const first = await gantry(g.dataDir, [
-    "deploy",
-    "web",
-    "--artifact",
-    demoApp,
-    "--version",
-    "v1",
-    "--wait",
-  ]);
+  const first = await deployWeb(g, "v1");
   expect(first.code, first.stderr).toBe(0);
   const load = constantLoad({ url: g.routerUrl, host: "web.localhost", rps: 200 });
   await new Promise((r) => setTimeout(r, 500));
-  const status = async () =>
-    JSON.parse((await gantry(g.dataDir, ["status", "web", "--json"])).stdout).services[0];
+  const status = () => webStatus(g);
   return { g, load, status };
 }
 
@@ -48,17 +40,7 @@ describe("canary by traffic weight, judged against stable", () => {
     const { g, load, status } = await underLoad(
       "{ type: canary, steps: [{ setWeight: 10 }, { analysis: 60s }, { setWeight: 50 }, { analysis: 60s }] }",
     );
-    const deployed = await gantry(g.dataDir, [
-      "deploy",
-      "web",
-      "--artifact",
-      demoApp,
-      "--version",
-      "v2",
-      "--env",
-      "DEMO_FAIL_RATE=0.2",
-      "--wait",
-    ]);
+    const deployed = await deployWeb(g, "v2", "DEMO_FAIL_RATE=0.2");
     await new Promise((r) => setTimeout(r, 1000));
     const samples = await load.stop();
     expect(deployed.code, deployed.stdout).not.toBe(0);
@@ -88,17 +70,7 @@ describe("canary by traffic weight, judged against stable", () => {
     const { g, load, status } = await underLoad(
       "{ type: canary, steps: [{ setWeight: 10 }, { analysis: 60s }] }",
     );
-    const deployed = await gantry(g.dataDir, [
-      "deploy",
-      "web",
-      "--artifact",
-      demoApp,
-      "--version",
-      "v2",
-      "--env",
-      "DEMO_LATENCY_MS=200",
-      "--wait",
-    ]);
+    const deployed = await deployWeb(g, "v2", "DEMO_LATENCY_MS=200");
     const samples = await load.stop();
     expect(deployed.code).not.toBe(0);
     expect(failures(samples)).toEqual([]);
@@ -112,7 +84,7 @@ describe("canary by traffic weight, judged against stable", () => {
     const { g, load, status } = await underLoad(
       "{ type: canary, steps: [{ setWeight: 20 }, { analysis: 4s }, { pause: promote }, { setWeight: 60 }, { analysis: 2s }] }",
     );
-    const deployed = gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v2", "--wait"]);
+    const deployed = deployWeb(g, "v2");
     await waitUntil(
       async () => (await status()).rollout?.stepDescription === "wait for `gantry promote`",
       20_000,
@@ -154,7 +126,7 @@ describe("manual control of a rollout", () => {
     const { g, load, status } = await underLoad(
       "{ type: canary, steps: [{ setWeight: 20 }, { pause: 4s }, { setWeight: 50 }, { analysis: 60s }, { pause: promote }] }",
     );
-    const deployed = gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v2", "--wait"]);
+    const deployed = deployWeb(g, "v2");
     await waitUntil(
       async () => (await status()).rollout?.stepDescription === "pause for 4s",
       20_000,
@@ -184,7 +156,7 @@ describe("manual control of a rollout", () => {
     expect((await deployed).code).toBe(0);
     expect((await status()).liveVersion).toBe("v2");
 
-    const next = gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v3", "--wait"]);
+    const next = deployWeb(g, "v3");
     await waitUntil(
       async () => (await status()).rollout?.stepDescription === "pause for 4s",
       20_000,

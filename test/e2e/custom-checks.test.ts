@@ -1,6 +1,6 @@
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { constantLoad, demoApp, gantry, type RunningGantry, up, webConfig } from "./harness.ts";
+import { constantLoad, deployWeb, gantry, type RunningGantry, up, webConfig, webStatus } from "./harness.ts";
 
 let running: RunningGantry | undefined;
 afterEach(async () => {
@@ -17,21 +17,9 @@ describe("analysis checks beyond the router's figures", () => {
       ),
     });
     const g = running;
-    expect(
-      (await gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v1", "--wait"])).code,
-    ).toBe(0);
+    expect((await deployWeb(g, "v1")).code).toBe(0);
     const load = constantLoad({ url: g.routerUrl, host: "web.localhost", rps: 50 });
-    const deployed = await gantry(g.dataDir, [
-      "deploy",
-      "web",
-      "--artifact",
-      demoApp,
-      "--version",
-      "v2",
-      "--env",
-      "DEMO_MEMORY_MB=300",
-      "--wait",
-    ]);
+    const deployed = await deployWeb(g, "v2", "DEMO_MEMORY_MB=300");
     await load.stop();
     expect(deployed.code).not.toBe(0);
     const { lastRollout, liveVersion } = JSON.parse(
@@ -44,7 +32,7 @@ describe("analysis checks beyond the router's figures", () => {
     const text = (await gantry(g.dataDir, ["status", "web"])).stdout;
     expect(text).toMatch(/fail {9}memory \(resources\): CPU/);
     // keepFailed: the judged-worse candidate stays up without traffic, reachable with a pin ticket.
-    const after = JSON.parse((await gantry(g.dataDir, ["status", "web", "--json"])).stdout).services[0];
+    const after = await webStatus(g);
     expect(after.traffic).toEqual([{ version: "v1", weight: 100 }]);
     expect(after.idle).toMatchObject({ version: "v2" });
     expect(after.instances.filter((i: { version: string }) => i.version === "v2").length).toBeGreaterThan(0);
@@ -67,25 +55,12 @@ describe("analysis checks beyond the router's figures", () => {
       ),
     });
     const g = running;
-    expect(
-      (await gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v1", "--wait"])).code,
-    ).toBe(0);
+    expect((await deployWeb(g, "v1")).code).toBe(0);
     const load = constantLoad({ url: g.routerUrl, host: "web.localhost", rps: 50, path: "/compare?n=50" });
-    const deployed = await gantry(g.dataDir, [
-      "deploy",
-      "web",
-      "--artifact",
-      demoApp,
-      "--version",
-      "v2",
-      "--env",
-      "DEMO_CANDIDATE_BUG=1",
-      "--wait",
-    ]);
+    const deployed = await deployWeb(g, "v2", "DEMO_CANDIDATE_BUG=1");
     await load.stop();
     expect(deployed.code).not.toBe(0);
-    const { lastRollout } = JSON.parse((await gantry(g.dataDir, ["status", "web", "--json"])).stdout)
-      .services[0];
+    const { lastRollout } = await webStatus(g);
     expect(lastRollout.failure).toMatch(
       /^analysis failed: check sums \(experiment\) failed: demo-sum: \d+ of \d+ runs mismatched \(\d+\.\d\d%, at most 5\.00%\)$/,
     );

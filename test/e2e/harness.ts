@@ -237,6 +237,18 @@ export async function waitUntil(
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** `gantry deploy web --artifact examples/demo-app --version V [--env KEY=VALUE]... --wait`. */
+export function deployWeb(g: RunningGantry, version: string, ...env: string[]): Promise<CliResult> {
+  const args = ["deploy", "web", "--artifact", demoApp, "--version", version];
+  for (const e of env) args.push("--env", e);
+  return gantry(g.dataDir, [...args, "--wait"]);
+}
+
+/** `gantry status web --json`: the service's report. */
+export async function webStatus(g: RunningGantry) {
+  return JSON.parse((await gantry(g.dataDir, ["status", "web", "--json"])).stdout).services[0];
+}
+
 /** A gantry.yaml declaring the demo app as service `web` with quick health checks and one shared item store. */
 export function webConfig(strategy: string, extra = ""): string {
   const db = join(mkdtempSync(join(tmpdir(), "gantry-e2e-db-")), "items.sqlite");

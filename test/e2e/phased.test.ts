@@ -2,13 +2,14 @@ import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   constantLoad,
-  demoApp,
+  deployWeb,
   failures,
   gantry,
   type RunningGantry,
   up,
   waitUntil,
   webConfig,
+  webStatus,
 } from "./harness.ts";
 
 let running: RunningGantry | undefined;
@@ -33,12 +34,9 @@ describe("phased rollout by user cohorts", () => {
   it("gives the candidate to staff first, then to a sticky share of users, then to everyone", async () => {
     running = await up({ config: webConfig(phased) });
     const g = running;
-    expect(
-      (await gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v1", "--wait"])).code,
-    ).toBe(0);
-    const deployed = gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v2", "--wait"]);
-    const status = async () =>
-      JSON.parse((await gantry(g.dataDir, ["status", "web", "--json"])).stdout).services[0];
+    expect((await deployWeb(g, "v1")).code).toBe(0);
+    const deployed = deployWeb(g, "v2");
+    const status = () => webStatus(g);
     const waitingAt = (phase: string) =>
       waitUntil(
         async () => {
@@ -89,9 +87,7 @@ describe("phased rollout by user cohorts", () => {
         { percent: 50, analysis: 60s } ] }`),
     });
     const g = running;
-    expect(
-      (await gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v1", "--wait"])).code,
-    ).toBe(0);
+    expect((await deployWeb(g, "v1")).code).toBe(0);
     // A tenth of the requests come from staff; the rest from users without a key.
     const load = constantLoad({
       url: g.routerUrl,
@@ -99,17 +95,7 @@ describe("phased rollout by user cohorts", () => {
       rps: 200,
       headers: (n): Record<string, string> => (n % 10 === 0 ? { "x-staff": "1" } : {}),
     });
-    const deployed = await gantry(g.dataDir, [
-      "deploy",
-      "web",
-      "--artifact",
-      demoApp,
-      "--version",
-      "v2",
-      "--env",
-      "DEMO_FAIL_RATE=0.3",
-      "--wait",
-    ]);
+    const deployed = await deployWeb(g, "v2", "DEMO_FAIL_RATE=0.3");
     const samples = await load.stop();
     expect(deployed.code).not.toBe(0);
     const v2 = samples.filter((s) => s.version === "v2");
@@ -117,8 +103,7 @@ describe("phased rollout by user cohorts", () => {
     expect(v2.at(-1)!.at - v2[0]!.at).toBeLessThan(10_000);
     // Only staff met the candidate: every failure is one of theirs.
     expect(failures(samples).every((s) => s.version === "v2")).toBe(true);
-    const { lastRollout, traffic } = JSON.parse((await gantry(g.dataDir, ["status", "web", "--json"])).stdout)
-      .services[0];
+    const { lastRollout, traffic } = await webStatus(g);
     expect(traffic).toEqual([{ version: "v1", weight: 100 }]);
     expect(lastRollout.strategy).toBe("phased");
     expect(lastRollout.failure).toMatch(/^analysis failed: error rate/);
@@ -127,14 +112,10 @@ describe("phased rollout by user cohorts", () => {
   it("pins a request to a version with a signed ticket, only for those who may deploy", async () => {
     running = await up({ config: webConfig("{ type: canary, steps: [{ pause: promote }] }") });
     const g = running;
-    expect(
-      (await gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v1", "--wait"])).code,
-    ).toBe(0);
-    const deployed = gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v2", "--wait"]);
+    expect((await deployWeb(g, "v1")).code).toBe(0);
+    const deployed = deployWeb(g, "v2");
     await waitUntil(
-      async () =>
-        JSON.parse((await gantry(g.dataDir, ["status", "web", "--json"])).stdout).services[0].rollout
-          ?.stepDescription === "wait for `gantry promote`",
+      async () => (await webStatus(g)).rollout?.stepDescription === "wait for `gantry promote`",
       20_000,
       "the canary to wait",
     );

@@ -5,13 +5,14 @@ import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   constantLoad,
-  demoApp,
+  deployWeb,
   freePort,
   gantry,
   type RunningGantry,
   up,
   waitUntil,
   webConfig,
+  webStatus,
 } from "./harness.ts";
 
 // A real Prometheus (Debian's `prometheus` package, installed by .ci/run) scraping Gantry's
@@ -88,22 +89,10 @@ describe("a Prometheus query as an analysis check", () => {
     const strategy = `{ type: canary, steps: [{ setWeight: 50 }, { analysis: 40s }], analysis: { errorRate: { minEffect: 0.9 }, latency: { minEffect: 0.49 }, checks: [{ name: error-ratio, interval: 1s, errorLimit: 60, prometheus: { url: "http://127.0.0.1:${port}", query: '${errorRatio("5s")}', max: 0.05 } }] } }`;
     running = await up({ config: webConfig(strategy) });
     const g = running;
-    expect(
-      (await gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v1", "--wait"])).code,
-    ).toBe(0);
+    expect((await deployWeb(g, "v1")).code).toBe(0);
     await startPrometheus(port, g);
     const load = constantLoad({ url: g.routerUrl, host: "web.localhost", rps: 100 });
-    const deployed = await gantry(g.dataDir, [
-      "deploy",
-      "web",
-      "--artifact",
-      demoApp,
-      "--version",
-      "v2",
-      "--env",
-      "DEMO_FAIL_RATE=0.3",
-      "--wait",
-    ]);
+    const deployed = await deployWeb(g, "v2", "DEMO_FAIL_RATE=0.3");
     await load.stop();
     expect(deployed.code).not.toBe(0);
     const { lastRollout, liveVersion } = JSON.parse(
@@ -123,24 +112,13 @@ describe("a Prometheus query as an analysis check", () => {
     const strategy = `{ type: canary, steps: [{ setWeight: 50 }, { analysis: 8s }], analysis: { checks: [{ name: error-ratio, interval: 1s, errorLimit: 60, prometheus: { url: "http://127.0.0.1:${port}", query: 'sum(rate(gantry_http_requests_total{service="web",version="{{candidate}}",code="5xx"}[5s])) or vector(0)', max: 0.05 } }] } }`;
     running = await up({ config: webConfig(strategy) });
     const g = running;
-    expect(
-      (await gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v1", "--wait"])).code,
-    ).toBe(0);
+    expect((await deployWeb(g, "v1")).code).toBe(0);
     await startPrometheus(port, g);
     const load = constantLoad({ url: g.routerUrl, host: "web.localhost", rps: 100 });
-    const deployed = await gantry(g.dataDir, [
-      "deploy",
-      "web",
-      "--artifact",
-      demoApp,
-      "--version",
-      "v2",
-      "--wait",
-    ]);
+    const deployed = await deployWeb(g, "v2");
     await load.stop();
     expect(deployed.code, deployed.stdout).toBe(0);
-    const { lastRollout } = JSON.parse((await gantry(g.dataDir, ["status", "web", "--json"])).stdout)
-      .services[0];
+    const { lastRollout } = await webStatus(g);
     expect(lastRollout.analysis.custom[0]).toMatchObject({ name: "error-ratio", verdict: "pass", value: 0 });
   });
 });

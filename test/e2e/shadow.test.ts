@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { constantLoad, demoApp, failures, gantry, type RunningGantry, up, webConfig } from "./harness.ts";
+import {
+  constantLoad,
+  deployWeb,
+  failures,
+  type RunningGantry,
+  up,
+  webConfig,
+  webStatus,
+} from "./harness.ts";
 
 let running: RunningGantry | undefined;
 afterEach(async () => {
@@ -10,19 +18,10 @@ afterEach(async () => {
 async function liveUnderLoad(strategy: string) {
   running = await up({ config: webConfig(strategy) });
   const g = running;
-  const first = await gantry(g.dataDir, [
-    "deploy",
-    "web",
-    "--artifact",
-    demoApp,
-    "--version",
-    "v1",
-    "--wait",
-  ]);
+  const first = await deployWeb(g, "v1");
   expect(first.code, first.stderr).toBe(0);
   const load = constantLoad({ url: g.routerUrl, host: "web.localhost", rps: 100 });
-  const status = async () =>
-    JSON.parse((await gantry(g.dataDir, ["status", "web", "--json"])).stdout).services[0];
+  const status = () => webStatus(g);
   return { g, load, status };
 }
 
@@ -31,17 +30,7 @@ describe("shadow traffic", () => {
     const { g, load, status } = await liveUnderLoad(
       "{ type: shadow, for: 30s, ignore: [version, instance], maxMismatchRate: 0.05, minCompared: 20 }",
     );
-    const deployed = await gantry(g.dataDir, [
-      "deploy",
-      "web",
-      "--artifact",
-      demoApp,
-      "--version",
-      "v2",
-      "--env",
-      "DEMO_FAIL_RATE=0.3",
-      "--wait",
-    ]);
+    const deployed = await deployWeb(g, "v2", "DEMO_FAIL_RATE=0.3");
     const samples = await load.stop();
     expect(deployed.code).not.toBe(0);
     // The candidate failed 30% of what it was shown, and no user saw it.
@@ -60,15 +49,7 @@ describe("shadow traffic", () => {
     const { g, load, status } = await liveUnderLoad(
       "{ type: shadow, for: 4s, ignore: [version, instance], minCompared: 50 }",
     );
-    const deployed = await gantry(g.dataDir, [
-      "deploy",
-      "web",
-      "--artifact",
-      demoApp,
-      "--version",
-      "v2",
-      "--wait",
-    ]);
+    const deployed = await deployWeb(g, "v2");
     const samples = await load.stop();
     expect(deployed.code, deployed.stdout).toBe(0);
     expect(failures(samples)).toEqual([]);
@@ -85,23 +66,13 @@ describe("shadow traffic", () => {
     const { g, load, status } = await liveUnderLoad(
       "{ type: shadow, for: 3s, ignore: [version, instance], minCompared: 20, after: stop }",
     );
-    expect(
-      (await gantry(g.dataDir, ["deploy", "web", "--artifact", demoApp, "--version", "v2", "--wait"])).code,
-    ).toBe(0);
+    expect((await deployWeb(g, "v2")).code).toBe(0);
     await load.stop();
     const after = await status();
     expect(after.liveVersion).toBe("v1");
     expect(after.instances.every((i: { version: string }) => i.version === "v1")).toBe(true);
     // No traffic at all: nothing to compare.
-    const idle = await gantry(g.dataDir, [
-      "deploy",
-      "web",
-      "--artifact",
-      demoApp,
-      "--version",
-      "v3",
-      "--wait",
-    ]);
+    const idle = await deployWeb(g, "v3");
     expect(idle.code).not.toBe(0);
     expect((await status()).lastRollout.failure).toContain(
       "shadow comparison inconclusive: 0 answers compared, 20 needed",
