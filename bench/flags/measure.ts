@@ -8,8 +8,6 @@ export interface BenchCase {
   /** Returns whether the flag is on for that evaluation. */
   run: (i: number) => boolean | Promise<boolean>;
   async: boolean;
-  /** Evaluations a round, if not the default (the slow OpenFeature cases take fewer). */
-  calls?: number;
 }
 
 export interface CaseResult {
@@ -24,6 +22,10 @@ export interface CaseResult {
   p999Us: number;
   /** Share of evaluations that said on (a check that both SDKs did the same work). */
   onShare: number;
+  /** Evaluations a round (sized so every case's round takes about as long). */
+  callsPerRound: number;
+  /** Evaluations run in all, warm-up and latency included. */
+  evaluations: number;
 }
 
 setFlagsFromString("--expose-gc");
@@ -47,23 +49,36 @@ async function round(c: BenchCase, calls: number, offset: number): Promise<numbe
 }
 
 /**
- * Throughput: every case runs `rounds` rounds of `calls` evaluations, interleaved round by
- * round (so drift on this shared machine hits all alike), a full GC and a pause before each
- * round outside the timing; the median round counts. Latency: then `latencyCalls` evaluations of
- * each case timed one by one with performance.now() (the timer's own cost, ~30-60 ns, is
- * included; see the `timer only` row).
+ * Throughput: every case runs `rounds` rounds, interleaved round by round (so drift on this
+ * shared machine hits all alike), a full GC and a pause before each round outside the
+ * timing; the median round counts. Each case's round is sized from its warm-up to take
+ * about `roundMs`, so a fast case is not measured in slices short enough for one
+ * preemption by another process to decide them. Latency: then `latencyCalls` evaluations
+ * of each case timed one by one with performance.now() (the timer's own cost, ~30-60 ns,
+ * is included; see the `timer only` row).
  */
 export async function measure(
   cases: BenchCase[],
-  options: { rounds: number; calls: number; latencyCalls: number },
+  options: { rounds: number; roundMs: number; latencyCalls: number },
 ): Promise<CaseResult[]> {
-  const callsOf = (c: BenchCase) => c.calls ?? options.calls;
-  for (const c of cases) for (let w = 0; w < 3; w++) await round(c, callsOf(c), w * callsOf(c));
+  const calls = new Map<BenchCase, number>();
+  const evaluations = new Map<BenchCase, number>();
+  for (const c of cases) {
+    let size = 1000;
+    let ns = await round(c, size, 0);
+    for (let w = 0; w < 3; w++) {
+      size = Math.max(1000, Math.min(20_000_000, Math.round((options.roundMs * 1e6) / ns)));
+      ns = await round(c, size, 0);
+      evaluations.set(c, (evaluations.get(c) ?? 1000) + size);
+    }
+    calls.set(c, size);
+  }
   const samples = new Map(cases.map((c) => [c.name, [] as number[]]));
   for (let r = 0; r < options.rounds; r++) {
     for (const c of cases) {
       await settle();
-      samples.get(c.name)!.push(await round(c, callsOf(c), r * callsOf(c)));
+      samples.get(c.name)!.push(await round(c, calls.get(c)!, r * calls.get(c)!));
+      evaluations.set(c, evaluations.get(c)! + calls.get(c)!);
     }
   }
   const results: CaseResult[] = [];
@@ -89,6 +104,8 @@ export async function measure(
       p99Us: at(0.99),
       p999Us: at(0.999),
       onShare: on / options.latencyCalls,
+      callsPerRound: calls.get(c)!,
+      evaluations: evaluations.get(c)! + options.latencyCalls,
     });
   }
   // Keeps the answers alive, so the engine cannot drop the calls.
