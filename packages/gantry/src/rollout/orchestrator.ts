@@ -22,7 +22,7 @@ import type { ServiceCatalog } from "../services/index.ts";
 import type { Converger } from "./converger.ts";
 import type { InstanceRecords } from "./instance-records.ts";
 import { planRollout, planSwitchBack, restoreTarget, type Step, steadyTarget } from "./plan.ts";
-import { DeployFailure, RolloutAborted } from "./ports.ts";
+import { DeployFailure, JudgedWorse, RolloutAborted } from "./ports.ts";
 import type { Rollout, RolloutControl, RolloutRecords } from "./rollout-records.ts";
 import { runSmokeChecks } from "./smoke.ts";
 
@@ -460,7 +460,7 @@ export class RolloutOrchestrator {
           (i) => i.version === step.version && i.state === "ready",
         );
         const failures = await runSmokeChecks(instances, step.checks);
-        if (failures.length > 0) throw new DeployFailure(`smoke checks failed: ${failures.join("; ")}`);
+        if (failures.length > 0) throw new JudgedWorse(`smoke checks failed: ${failures.join("; ")}`);
         return;
       }
       case "keep-idle": {
@@ -567,9 +567,9 @@ export class RolloutOrchestrator {
       });
       if (judgement.verdict === "fail") {
         const failed = judgement.checks.filter((c) => c.verdict === "fail").map((c) => c.summary);
-        throw new DeployFailure(`analysis failed: ${failed.join("; ")}`);
+        throw new JudgedWorse(`analysis failed: ${failed.join("; ")}`);
       }
-      if (breach) throw new DeployFailure(`analysis failed: ${breach}`);
+      if (breach) throw new JudgedWorse(`analysis failed: ${breach}`);
       if ((await this.#d.rollouts.get(rollout.id)).promotedStep === index) return;
       if (over) break;
     }
@@ -648,9 +648,9 @@ export class RolloutOrchestrator {
           at: this.#d.now().toISOString(),
         },
       });
-      if (ceiling.verdict === "fail") throw new DeployFailure(`shadow comparison failed: ${summary}`);
+      if (ceiling.verdict === "fail") throw new JudgedWorse(`shadow comparison failed: ${summary}`);
       if (slower)
-        throw new DeployFailure(
+        throw new JudgedWorse(
           `shadow comparison failed: the candidate is ${latencyMs.toFixed(1)} ms slower on average (at most ${step.maxLatencyIncreaseMs} ms allowed)`,
         );
       if ((await this.#d.rollouts.get(rollout.id)).promotedStep === index) return;
@@ -714,7 +714,7 @@ export class RolloutOrchestrator {
   async #startRestoring(rollout: Rollout, error: unknown): Promise<void> {
     const failure =
       error instanceof DeployFailure
-        ? { reason: error.message, logs: error.logs }
+        ? { reason: error.message, logs: error.logs, ...(error instanceof JudgedWorse && { judged: true }) }
         : { reason: error instanceof Error ? error.message : String(error) };
     await this.#d.rollouts.update(rollout.id, { status: "rolling_back", failure });
     await this.#audit(rollout, "rollout.failed", { failure }, "gantry", failure.reason);
@@ -773,8 +773,7 @@ export class RolloutOrchestrator {
   ): Promise<{ count: number; until: string } | undefined> {
     if (keepMs <= 0 || rollout.kind !== "deploy" || rollout.abortRequested || rollout.fromVersion === null)
       return;
-    const reason = (await this.#d.rollouts.get(rollout.id)).failure?.reason ?? "";
-    if (!/^(analysis failed|shadow comparison failed|smoke checks failed)/.test(reason)) return;
+    if (!(await this.#d.rollouts.get(rollout.id)).failure?.judged) return;
     const ready = (await this.#d.instances.alive(rollout.service)).filter(
       (i) => i.version === rollout.toVersion && i.state === "ready",
     ).length;

@@ -21,6 +21,13 @@ export class DeployFailure extends Error {
   }
 }
 
+/**
+ * The candidate was judged worse (a failed analysis, check, shadow comparison or
+ * verification), as opposed to failing to start or being aborted: it ran, and may be kept
+ * for debugging (`keepFailed`).
+ */
+export class JudgedWorse extends DeployFailure {}
+
 export class RolloutAborted extends Error {
   constructor(reason: string) {
     super(reason);

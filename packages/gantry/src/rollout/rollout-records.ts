@@ -16,6 +16,8 @@ export interface RolloutFailure {
   reason: string;
   /** The last lines of each failing instance's log. */
   logs?: Record<string, string>;
+  /** The candidate ran and was judged worse (not: could not start, aborted by hand). */
+  judged?: boolean;
 }
 
 /** The latest look of a canary analysis, with the numbers behind it. */
