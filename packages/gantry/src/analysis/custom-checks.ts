@@ -146,6 +146,25 @@ export async function runCheck(
   }
 }
 
+/**
+ * GET `url` and check the answer: what is wrong with it (the status or the body), or
+ * undefined when it is as expected. A request that gets no answer throws. Shared by the
+ * analysis' HTTP checks and blue-green's smoke checks.
+ */
+export async function httpProbe(
+  url: string,
+  expect: { expectStatus: number; expectBody?: string | undefined },
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  const response = await fetch(url, { signal });
+  const body = await response.text();
+  if (response.status !== expect.expectStatus)
+    return `status ${response.status}, expected ${expect.expectStatus}`;
+  if (expect.expectBody !== undefined && !body.includes(expect.expectBody))
+    return `body does not contain ${JSON.stringify(expect.expectBody)}`;
+  return undefined;
+}
+
 async function probe(
   http: NonNullable<CustomCheckSpec["http"]>,
   urls: string[],
@@ -154,20 +173,8 @@ async function probe(
   if (urls.length === 0)
     return { verdict: "error", value: null, summary: "the candidate has no ready instance to probe" };
   for (const base of urls) {
-    const response = await fetch(`${base}${http.path}`, { signal });
-    const body = await response.text();
-    if (response.status !== http.expectStatus)
-      return {
-        verdict: "fail",
-        value: null,
-        summary: `${base}${http.path}: status ${response.status}, expected ${http.expectStatus}`,
-      };
-    if (http.expectBody !== undefined && !body.includes(http.expectBody))
-      return {
-        verdict: "fail",
-        value: null,
-        summary: `${base}${http.path}: body does not contain ${JSON.stringify(http.expectBody)}`,
-      };
+    const problem = await httpProbe(`${base}${http.path}`, http, signal);
+    if (problem) return { verdict: "fail", value: null, summary: `${base}${http.path}: ${problem}` };
   }
   return {
     verdict: "pass",

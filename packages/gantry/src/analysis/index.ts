@@ -3,6 +3,7 @@ export {
   type CheckOutcome,
   type CustomCheckResult,
   CustomChecks,
+  httpProbe,
   judgeResources,
   prometheusValue,
   type ResourceSample,

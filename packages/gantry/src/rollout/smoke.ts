@@ -1,3 +1,4 @@
+import { httpProbe } from "../analysis/index.ts";
 import type { SmokeCheckSpec } from "../config/index.ts";
 
 /** Runs each smoke check against each instance directly (not through the router). Returns the failures. */
@@ -8,26 +9,13 @@ export async function runSmokeChecks(
   const failures: string[] = [];
   for (const instance of instances) {
     for (const check of checks) {
-      const problem = await runOne(instance.port, check);
+      const problem = await httpProbe(
+        `http://127.0.0.1:${instance.port}${check.path}`,
+        check,
+        AbortSignal.timeout(check.timeout),
+      ).catch((error: Error) => error.message);
       if (problem) failures.push(`${instance.id} GET ${check.path}: ${problem}`);
     }
   }
   return failures;
-}
-
-async function runOne(port: number, check: SmokeCheckSpec): Promise<string | undefined> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}${check.path}`, {
-      signal: AbortSignal.timeout(check.timeout),
-    });
-    const body = await response.text();
-    if (response.status !== check.expectStatus)
-      return `status ${response.status}, expected ${check.expectStatus}`;
-    if (check.expectBody !== undefined && !body.includes(check.expectBody)) {
-      return `body does not contain ${JSON.stringify(check.expectBody)}`;
-    }
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
 }
