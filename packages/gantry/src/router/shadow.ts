@@ -134,9 +134,10 @@ const hopByHop = new Set([
 export class ShadowMirror {
   readonly #stats = new Map<string, ShadowStats>();
   readonly #agent = new Agent({ connections: 64, keepAliveTimeout: 10_000 });
+  /** Mirroring credit by service: each eligible request adds share/100, a whole one mirrors. */
+  readonly #credit = new Map<string, number>();
   #inFlight = 0;
   #next = 0;
-  #sampled = 0;
 
   stats(): Record<string, ShadowStats> {
     return Object.fromEntries(this.#stats);
@@ -146,10 +147,10 @@ export class ShadowMirror {
   begin(spec: ServiceRoute, head: RequestHead): MirrorCapture | undefined {
     const shadow = spec.shadow;
     if (!shadow?.methods.includes(head.method)) return undefined;
-    // An even spread of the share: every request adds share/100 of a credit, a whole one mirrors.
-    this.#sampled += shadow.share / 100;
-    if (this.#sampled < 1) return undefined;
-    this.#sampled -= 1;
+    // An even spread of the share, per service: every request adds share/100 of a credit.
+    const credit = (this.#credit.get(spec.service) ?? 0) + shadow.share / 100;
+    this.#credit.set(spec.service, credit >= 1 ? credit - 1 : credit);
+    if (credit < 1) return undefined;
     const stats = this.#statsFor(spec.service, shadow.version);
     const instances = spec.backends.find((b) => b.version === shadow.version)?.instances ?? [];
     if (instances.length === 0 || this.#inFlight >= shadow.maxConcurrent) {
