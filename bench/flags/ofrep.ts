@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, getPriority, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort, NoiseMeter } from "../router/processes.ts";
+import { freePort, NoiseMeter, waitForOtherBenchmarks } from "../router/processes.ts";
 import { FLAG_COUNT, gantryBody, users } from "./flag-sets.ts";
 import { RawHttpClient } from "./raw-http-client.ts";
 
@@ -325,34 +325,6 @@ function processCpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-}
-
-/** The machine is shared: never measure while another benchmark runs (bench/flags/run.ts does the same). */
-async function waitForOtherBenchmarks(): Promise<void> {
-  const mine = new Set<number>();
-  for (let pid = process.pid; pid > 1 && !mine.has(pid); ) {
-    mine.add(pid);
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    } catch {
-      break;
-    }
-  }
-  const others = () => {
-    try {
-      return execFileSync("pgrep", ["-fa", "bench/"], { encoding: "utf8" })
-        .split("\n")
-        .filter((line) => line !== "" && !mine.has(Number(line.split(" ")[0])));
-    } catch {
-      return []; // pgrep exits 1 when nothing matches
-    }
-  };
-  for (let waited = 0; others().length > 0; waited++) {
-    if (waited === 0) console.log(`waiting for another benchmark to finish:\n  ${others().join("\n  ")}`);
-    if (waited > 600) throw new Error("another benchmark has been running for 10 minutes; try later");
-    await sleep(1000);
-  }
 }
 
 if (import.meta.main) {

@@ -5,7 +5,7 @@
 // bench/flags/ofrep.ts exists, OFREP bulk evaluation against a real Gantry. Prints a table;
 // the last line is the headline.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { GantryProvider } from "@gantry/sdk/openfeature";
@@ -13,7 +13,7 @@ import { OpenFeature, type Provider, type ResolutionDetails } from "@openfeature
 import { InMemStorageProvider, Unleash } from "unleash-client";
 import { evaluate } from "../../packages/sdk/src/flags/index.ts";
 import { parseRuleSetText } from "../../packages/sdk/src/openfeature/rule-set.ts";
-import { NoiseMeter } from "../router/processes.ts";
+import { NoiseMeter, waitForOtherBenchmarks } from "../router/processes.ts";
 import { BenchFeeds } from "./feeds.ts";
 import { FLAG_COUNT, flagKeys, gantryBody, USER_COUNT, users } from "./flag-sets.ts";
 import { type BenchCase, measure } from "./measure.ts";
@@ -223,38 +223,4 @@ function unleashVersion(): string {
   } catch {
     return "?";
   }
-}
-
-/** The machine has two cores shared by several agents: never measure while another benchmark runs. */
-async function waitForOtherBenchmarks(): Promise<void> {
-  const mine = ancestors();
-  const others = () => {
-    try {
-      return execFileSync("pgrep", ["-fa", "bench/"], { encoding: "utf8" })
-        .split("\n")
-        .filter((line) => line !== "" && !mine.has(Number(line.split(" ")[0])));
-    } catch {
-      return []; // pgrep exits 1 when nothing matches
-    }
-  };
-  for (let waited = 0; others().length > 0; waited++) {
-    if (waited === 0) console.log(`waiting for another benchmark to finish:\n  ${others().join("\n  ")}`);
-    if (waited > 600) throw new Error("another benchmark has been running for 10 minutes; try later");
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-}
-
-/** This process and the ones that started it (npm, sh), which name bench/ too. */
-function ancestors(): Set<number> {
-  const pids = new Set<number>();
-  for (let pid = process.pid; pid > 1 && !pids.has(pid); ) {
-    pids.add(pid);
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    } catch {
-      break;
-    }
-  }
-  return pids;
 }

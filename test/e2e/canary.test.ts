@@ -1,15 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  constantLoad,
   deployWeb,
   failures,
   gantry,
+  liveWebUnderLoad,
   type RunningGantry,
   type Sample,
   up,
   waitUntil,
   webConfig,
-  webStatus,
 } from "./harness.ts";
 
 let running: RunningGantry | undefined;
@@ -21,13 +20,9 @@ afterEach(async () => {
 /** Gantry with `web` v1 live under a constant load of 200 requests/s. */
 async function underLoad(strategy: string) {
   running = await up({ config: webConfig(strategy) });
-  const g = running;
-  const first = await deployWeb(g, "v1");
-  expect(first.code, first.stderr).toBe(0);
-  const load = constantLoad({ url: g.routerUrl, host: "web.localhost", rps: 200 });
+  const live = await liveWebUnderLoad(running, 200);
   await new Promise((r) => setTimeout(r, 500));
-  const status = () => webStatus(g);
-  return { g, load, status };
+  return live;
 }
 
 function v2Window(samples: Sample[]): { first: number; last: number } {

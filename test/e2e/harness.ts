@@ -244,6 +244,17 @@ export function deployWeb(g: RunningGantry, version: string, ...env: string[]): 
   return gantry(g.dataDir, [...args, "--wait"]);
 }
 
+/**
+ * `web` v1 deployed on a running Gantry, then a constant load on it: where most rollout tests
+ * start. `status` reads `gantry status web --json`.
+ */
+export async function liveWebUnderLoad(g: RunningGantry, rps: number) {
+  const first = await deployWeb(g, "v1");
+  if (first.code !== 0) throw new Error(`deploying web v1 failed (exit ${first.code}):\n${first.stderr}`);
+  const load = constantLoad({ url: g.routerUrl, host: "web.localhost", rps });
+  return { g, load, status: () => webStatus(g) };
+}
+
 /** `gantry status web --json`: the service's report. */
 export async function webStatus(g: RunningGantry) {
   return JSON.parse((await gantry(g.dataDir, ["status", "web", "--json"])).stdout).services[0];

@@ -1,13 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  constantLoad,
-  deployWeb,
-  failures,
-  type RunningGantry,
-  up,
-  webConfig,
-  webStatus,
-} from "./harness.ts";
+import { deployWeb, failures, liveWebUnderLoad, type RunningGantry, up, webConfig } from "./harness.ts";
 
 let running: RunningGantry | undefined;
 afterEach(async () => {
@@ -17,12 +9,7 @@ afterEach(async () => {
 
 async function liveUnderLoad(strategy: string) {
   running = await up({ config: webConfig(strategy) });
-  const g = running;
-  const first = await deployWeb(g, "v1");
-  expect(first.code, first.stderr).toBe(0);
-  const load = constantLoad({ url: g.routerUrl, host: "web.localhost", rps: 100 });
-  const status = () => webStatus(g);
-  return { g, load, status };
+  return liveWebUnderLoad(running, 100);
 }
 
 describe("shadow traffic", () => {
