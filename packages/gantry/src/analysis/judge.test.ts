@@ -94,8 +94,6 @@ describe("judging a canary against its baseline", () => {
     const seconds = Array.from({ length: 50 }, (_, i) => canary({ candidateErrorRate: 0.2, seed: 1000 + i }));
     expect(seconds.every((s) => s !== null)).toBe(true);
     // 20 requests are needed before any verdict: 1 s at 20 requests/s.
-    console.log("D", JSON.stringify(seconds));
-    console.log("D", JSON.stringify(seconds));
     expect(Math.max(...(seconds as number[]))).toBeLessThanOrEqual(5);
   });
 
@@ -110,8 +108,6 @@ describe("judging a canary against its baseline", () => {
     const seconds = Array.from({ length: 50 }, (_, i) =>
       canary({ candidateErrorRate: 0.03, seed: 3000 + i }),
     );
-    console.log("P", seconds.filter((s) => s !== null).length);
-    console.log("P", seconds.filter((s) => s !== null).length);
     expect(seconds.filter((s) => s !== null).length / seconds.length).toBeGreaterThanOrEqual(0.9);
   });
 
