@@ -67,17 +67,33 @@ const drainDeadlineMs = 5000;
 // SQLite in WAL mode with a busy timeout: instances of several versions, in several
 // processes, write to one file at once without losing an item. The timeout comes first
 // so that even switching to WAL waits for a concurrent opener instead of failing.
-let db: DatabaseSync;
-try {
-  db = new DatabaseSync(settings.db);
-  db.exec(`PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;
-    CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,
-      created_at TEXT NOT NULL, version TEXT NOT NULL)`);
-} catch (error) {
-  fail(
-    `cannot open DEMO_DB=${JSON.stringify(settings.db)}: ${(error as Error).message}; give a writable file path`,
-  );
+/**
+ * Opens the item store. Instances starting together on a new file race to switch it to WAL,
+ * and SQLite answers one of them "database is locked" at once, without waiting out the busy
+ * timeout (it would deadlock otherwise); that one tries again shortly.
+ */
+function openStore(file: string): DatabaseSync {
+  for (let attempt = 1; ; attempt++) {
+    let opened: DatabaseSync | undefined;
+    try {
+      opened = new DatabaseSync(file);
+      opened.exec(`PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;
+        CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,
+          created_at TEXT NOT NULL, version TEXT NOT NULL)`);
+      return opened;
+    } catch (error) {
+      opened?.close();
+      const message = (error as Error).message;
+      if (attempt < 100 && /locked|busy/i.test(message)) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+        continue;
+      }
+      return fail(`cannot open DEMO_DB=${JSON.stringify(file)}: ${message}; give a writable file path`);
+    }
+  }
 }
+
+const db = openStore(settings.db);
 const insertItem = db.prepare(
   "INSERT INTO items (name, created_at, version) VALUES (?, ?, ?) RETURNING id, name, created_at AS createdAt, version",
 );
