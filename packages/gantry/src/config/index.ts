@@ -11,12 +11,30 @@ export {
 export { type IncidentsSpec, incidentsSpec } from "./incidents-spec.ts";
 export { gantryConfigJsonSchema } from "./json-schema.ts";
 export { type ConfigOverrides, loadConfigFile, parseConfigText, resolveConfig } from "./load-config.ts";
+export { oncallToInput, policyToInput, scheduleToInput } from "./oncall-input.ts";
+export {
+  contactIssues,
+  type OncallKind,
+  type OncallReference,
+  type OncallSpecOf,
+  oncallCollections,
+  oncallKinds,
+  referencesOf,
+} from "./oncall-references.ts";
 export {
   type NotifierSpec,
   notifierSpec,
   type OncallSpec,
+  oncallEntrySpecs,
+  oncallName,
   oncallSpec,
+  type PersonSpec,
+  type PolicySpec,
+  personSpec,
   policySpec,
+  type RouteSpec,
+  routeSpec,
+  type ScheduleSpec,
   scheduleSpec,
   secret,
   toPolicy,

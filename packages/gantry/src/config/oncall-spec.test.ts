@@ -1,7 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { GantryError } from "../errors/index.ts";
 import { onCallAt } from "../oncall/index.ts";
-import { parseConfigText, toPolicy, toSchedule } from "./index.ts";
+import {
+  oncallEntrySpecs,
+  oncallToInput,
+  parseConfigText,
+  policySpec,
+  policyToInput,
+  scheduleSpec,
+  scheduleToInput,
+  toPolicy,
+  toSchedule,
+} from "./index.ts";
 
 const valid = `oncall:
   people:
@@ -92,5 +102,29 @@ describe("oncall in gantry.yaml", () => {
     expect(values).toContain(
       "oncall.notifiers.pd.routingKey: environment variable GANTRY_TEST_PD_KEY is not set",
     );
+  });
+
+  it("turns every entry back into its gantry.yaml form, which parses to the same entry", () => {
+    process.env.GANTRY_TEST_PD_KEY = "pd-key";
+    const config = parseConfigText(
+      valid.replace("turn: 12h", "turn: 36h").replace('to: "17:00"', 'to: "24:00"'),
+      "gantry.yaml",
+    ).oncall;
+    const schedule = config.schedules.primary!;
+    expect(scheduleToInput(schedule).layers[1]).toEqual({
+      name: "office",
+      participants: ["bo"],
+      turn: "36h",
+      start: "2026-03-23",
+      handoff: "09:00",
+      restrictions: [{ days: ["mon", "tue", "wed", "thu", "fri"], from: "09:00", to: "24:00" }],
+    });
+    expect(scheduleSpec.parse(scheduleToInput(schedule))).toEqual(schedule);
+    expect(policySpec.parse(policyToInput(config.policies.web!))).toEqual(config.policies.web);
+    expect(policyToInput(config.policies.web!).levels.map((l) => l.delay)).toEqual(["5m", "10m"]);
+    for (const kind of ["person", "route"] as const) {
+      const entry = kind === "person" ? config.people.ana! : config.routes[0]!;
+      expect(oncallEntrySpecs[kind].parse(oncallToInput(kind, entry as never))).toEqual(entry);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { EscalationPolicy, RotationLayer, Schedule } from "../oncall/index.ts";
 import { duration } from "./duration.ts";
+import { contactIssues, type OncallKind, oncallCollections, referencesOf } from "./oncall-references.ts";
 import { timeZone } from "./time-zone.ts";
 
 const name = z
@@ -175,27 +176,45 @@ const contact = z
   })
   .strict();
 
+/** A person: how they are reached (oncall.people.NAME, or PUT /api/v1/oncall/people/NAME). */
+export const personSpec = z.object({ contacts: z.array(contact).min(1) }).strict();
+
+/** Which policy pages for an incident of a service (any when left out) and severity. */
+export const routeSpec = z
+  .object({
+    service: z.string().optional(),
+    severities: z
+      .array(z.enum(["critical", "high", "medium", "low"]))
+      .min(1)
+      .default(["critical", "high"]),
+    policy: name,
+  })
+  .strict();
+
+/** The schema of each kind of on-call entry: one source of truth for gantry.yaml and the API. */
+export const oncallEntrySpecs = {
+  person: personSpec,
+  schedule: scheduleSpec,
+  policy: policySpec,
+  route: routeSpec,
+} as const;
+
+/** The name of a person, notifier, schedule, policy or API route. */
+export const oncallName = name;
+
+export type PersonSpec = z.output<typeof personSpec>;
+export type ScheduleSpec = z.output<typeof scheduleSpec>;
+export type PolicySpec = z.output<typeof policySpec>;
+export type RouteSpec = z.output<typeof routeSpec>;
+
 export const oncallSpec = z
   .object({
-    people: z.record(name, z.object({ contacts: z.array(contact).min(1) }).strict()).default({}),
+    people: z.record(name, personSpec).default({}),
     notifiers: z.record(name, notifierSpec).default({}),
     schedules: z.record(name, scheduleSpec).default({}),
     policies: z.record(name, policySpec).default({}),
     /** Which policy pages for an incident: the first route that matches. */
-    routes: z
-      .array(
-        z
-          .object({
-            service: z.string().optional(),
-            severities: z
-              .array(z.enum(["critical", "high", "medium", "low"]))
-              .min(1)
-              .default(["critical", "high"]),
-            policy: name,
-          })
-          .strict(),
-      )
-      .default([]),
+    routes: z.array(routeSpec).default([]),
     delivery: z
       .object({
         /** Attempts per page before it is given up (and the failure put on the timeline). */
@@ -211,42 +230,30 @@ export const oncallSpec = z
   })
   .strict()
   .superRefine((o, ctx) => {
-    const known = (
-      kind: "people" | "schedules" | "policies" | "notifiers",
-      key: string,
-      path: (string | number)[],
-    ) => {
-      if (!Object.hasOwn(o[kind], key))
-        ctx.addIssue({
-          code: "custom",
-          path,
-          message: `"${key}" is not in oncall.${kind}${Object.keys(o[kind]).length ? ` (${Object.keys(o[kind]).join(", ")})` : ""}`,
-        });
-    };
-    for (const [p, person] of Object.entries(o.people))
-      person.contacts.forEach((c, i) => {
-        known("notifiers", c.notifier, ["people", p, "contacts", i, "notifier"]);
-        if (o.notifiers[c.notifier]?.type === "smtp" && !c.to)
+    // gantry.yaml is whole by itself: its entries name only what it declares.
+    const entries: [OncallKind, string | number, unknown][] = [
+      ...Object.entries(o.people).map(([n, spec]) => ["person", n, spec] as [OncallKind, string, unknown]),
+      ...Object.entries(o.schedules).map(
+        ([n, spec]) => ["schedule", n, spec] as [OncallKind, string, unknown],
+      ),
+      ...Object.entries(o.policies).map(([n, spec]) => ["policy", n, spec] as [OncallKind, string, unknown]),
+      ...o.routes.map((spec, i) => ["route", i, spec] as [OncallKind, number, unknown]),
+    ];
+    for (const [kind, key, spec] of entries) {
+      const at = [oncallCollections[kind], key];
+      for (const ref of referencesOf(kind, spec as never)) {
+        const names = Object.keys(o[ref.collection]);
+        if (!Object.hasOwn(o[ref.collection], ref.name))
           ctx.addIssue({
             code: "custom",
-            path: ["people", p, "contacts", i, "to"],
-            message: "an email contact needs to: ADDRESS",
+            path: [...at, ...ref.path],
+            message: `"${ref.name}" is not in oncall.${ref.collection}${names.length ? ` (${names.join(", ")})` : ""}`,
           });
-      });
-    for (const [s, schedule] of Object.entries(o.schedules)) {
-      for (const [i, l] of schedule.layers.entries())
-        for (const [j, p] of l.participants.entries())
-          known("people", p, ["schedules", s, "layers", i, "participants", j]);
-      for (const [i, ov] of schedule.overrides.entries())
-        known("people", ov.person, ["schedules", s, "overrides", i, "person"]);
+      }
+      if (kind === "person")
+        for (const issue of contactIssues(spec as PersonSpec, o.notifiers))
+          ctx.addIssue({ code: "custom", path: [...at, ...issue.path], message: issue.message });
     }
-    for (const [p, policy] of Object.entries(o.policies))
-      for (const [i, level] of policy.levels.entries())
-        for (const [j, t] of level.targets.entries()) {
-          if ("person" in t) known("people", t.person, ["policies", p, "levels", i, "targets", j, "person"]);
-          else known("schedules", t.schedule, ["policies", p, "levels", i, "targets", j, "schedule"]);
-        }
-    for (const [i, r] of o.routes.entries()) known("policies", r.policy, ["routes", i, "policy"]);
   });
 export type OncallSpec = z.output<typeof oncallSpec>;
 
