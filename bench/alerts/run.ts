@@ -142,7 +142,7 @@ const incidents = new IncidentService({
   changesBefore: 3_600_000,
 });
 const feed = new SloAlertFeed({ engine, incidents });
-const directory = new OncallDirectory(config.oncall, store.db, clock);
+const directory = new OncallDirectory({ spec: config.oncall, db: store.db, audit, now: clock });
 await directory.load();
 const notifiers = new Map([
   ["hook", createNotifier(config.oncall.notifiers.hook!, { now: clock, timeoutMs: 10_000 })],

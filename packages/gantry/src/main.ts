@@ -190,7 +190,7 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     log,
   });
   const sloAlerts = new SloAlertFeed({ engine: sloEngine, incidents, log });
-  const oncall = new OncallDirectory(config.oncall, store.db, now);
+  const oncall = new OncallDirectory({ spec: config.oncall, db: store.db, audit, now, log });
   await oncall.load();
   const notifiers = new Map(
     Object.entries(config.oncall.notifiers).map(([name, spec]) => [

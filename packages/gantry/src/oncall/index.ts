@@ -22,7 +22,13 @@ export {
   slackMessage,
   webhookSignature,
 } from "./notifiers/index.ts";
-export { OncallDirectory, type StoredOverride } from "./oncall-directory.ts";
+export {
+  type OncallDeclaration,
+  OncallDirectory,
+  type OncallDirectoryDeps,
+  type OncallSource,
+  type StoredOverride,
+} from "./oncall-directory.ts";
 export { type PageRecord, Pager, type PagerDeps } from "./pager.ts";
 export {
   layerActive,

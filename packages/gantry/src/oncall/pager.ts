@@ -36,8 +36,8 @@ export interface PagerDeps {
 }
 
 /**
- * Pages people for incidents by their escalation policy. Planning is derived from the
- * incident and the policy alone (which steps are due, who is on call at each step), and every
+ * Pages people for incidents by their escalation policy (the one fixed for the incident when
+ * its escalation started). Planning is derived from the incident and that policy alone (which steps are due, who is on call at each step), and every
  * page is a row with a unique (incident, kind, step, person, notifier): planning again, after
  * a restart or on every tick, never adds a page twice, and a page not yet delivered is still
  * there to deliver. Deliveries are retried with exponential backoff and jitter; an
@@ -97,7 +97,8 @@ export class Pager {
         await this.#stopEscalation(incident);
         continue;
       }
-      const policy = this.#d.directory.policyFor(incident);
+      // Fixed when the escalation starts: later edits of policies and routes apply to new incidents.
+      const policy = await this.#d.directory.escalationFor(incident);
       if (!policy) continue;
       const schedules = this.#d.directory.schedules();
       for (const step of stepsDue(policy, Date.parse(incident.createdAt), now.getTime())) {

@@ -426,6 +426,34 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0012_oncall_declarations": {
+      async up(db: Kysely<unknown>) {
+        // People, schedules, policies and routes declared through the API (gantry.yaml's are
+        // read from the file at each start), in their gantry.yaml form as JSON.
+        await db.schema
+          .createTable("oncall_declarations")
+          /** person | schedule | policy | route */
+          .addColumn("kind", "text", (c) => c.notNull())
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("spec", "text", (c) => c.notNull())
+          .addColumn("created_by", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .addColumn("updated_by", "text", (c) => c.notNull())
+          .addColumn("updated_at", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("oncall_declarations_pk", ["kind", "name"])
+          .execute();
+        // The policy an incident escalates by, fixed when its escalation starts: a later change
+        // or deletion of the policy or its route applies to new incidents only.
+        await db.schema
+          .createTable("escalations")
+          .addColumn("incident_id", "integer", (c) => c.primaryKey())
+          .addColumn("policy", "text", (c) => c.notNull())
+          /** The EscalationPolicy as JSON (delays in ms). */
+          .addColumn("spec", "text", (c) => c.notNull())
+          .addColumn("created_at", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

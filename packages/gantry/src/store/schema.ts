@@ -27,6 +27,25 @@ export interface Database {
   incident_events: IncidentEventsTable;
   pages: PagesTable;
   oncall_overrides: OncallOverridesTable;
+  oncall_declarations: OncallDeclarationsTable;
+  escalations: EscalationsTable;
+}
+
+export interface OncallDeclarationsTable {
+  kind: string;
+  name: string;
+  spec: string;
+  created_by: string;
+  created_at: string;
+  updated_by: string;
+  updated_at: string;
+}
+
+export interface EscalationsTable {
+  incident_id: number;
+  policy: string;
+  spec: string;
+  created_at: string;
 }
 
 export interface PagesTable {
