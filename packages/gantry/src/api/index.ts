@@ -8,6 +8,7 @@ import { flagSdkRoutes } from "./routes/flag-sdk-routes.ts";
 import { flagSetRoutes } from "./routes/flag-set-routes.ts";
 import { incidentRoutes } from "./routes/incident-routes.ts";
 import { ofrepRoutes } from "./routes/ofrep-routes.ts";
+import { oncallDeclarationRoutes } from "./routes/oncall-declaration-routes.ts";
 import { oncallRoutes } from "./routes/oncall-routes.ts";
 import { policyRoutes } from "./routes/policy-routes.ts";
 import { serviceRoutes } from "./routes/service-routes.ts";
@@ -32,6 +33,7 @@ export function apiRoutes(ctx: ApiContext): RouteDef[] {
     ...sloRoutes(ctx),
     ...incidentRoutes(ctx),
     ...oncallRoutes(ctx),
+    ...oncallDeclarationRoutes(ctx),
     ...adminRoutes(ctx),
   ];
 }

@@ -19,6 +19,12 @@ const errorSchema = {
   },
 };
 
+/** What a group of operations shares that no single summary says. */
+const tagNotes: Record<string, string> = {
+  oncall:
+    "People, schedules, escalation policies and routes come from gantry.yaml (`source: config`, read-only here: change them in the file) and from this API (`source: api`, admin). A PUT body is the entry as written under gantry.yaml `oncall:`; a name gantry.yaml declares is refused (409), so is a name the entry uses that exists nowhere (400), and deleting what a policy, route, schedule, live override or an escalation under way still names (409, `details.referrers`). Routes made here are tried after gantry.yaml's, in name order. An incident escalates by the policy fixed when its escalation started.",
+};
+
 /** The OpenAPI 3.1 document of the API, generated from the same schemas that validate requests. */
 export function openApiDocument(routes: RouteDef[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -35,6 +41,9 @@ export function openApiDocument(routes: RouteDef[], version: string): Record<str
       description:
         "Every call needs `Authorization: Bearer <token>`; roles: viewer (read), deployer (deploy), admin (everything), sdk (applications: report, sync), alerter (monitoring systems: send alerts).",
     },
+    tags: [...new Set(routes.map((r) => r.tag))].map((name) =>
+      tagNotes[name] ? { name, description: tagNotes[name] } : { name },
+    ),
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
       schemas: { Error: errorSchema },

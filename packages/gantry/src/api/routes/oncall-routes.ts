@@ -19,7 +19,10 @@ const at = (text: string | undefined, field: string): number => {
   return t;
 };
 
-/** Schedules (who is on call now or at T, shifts), overrides, policies, and the pages of incidents. */
+/**
+ * Who is on call now or at T, a schedule's shifts, overrides, and the pages of incidents;
+ * writing people, schedules, policies and routes is in oncall-declaration-routes.ts.
+ */
 export function oncallRoutes(ctx: ApiContext): RouteDef[] {
   return [
     route({
@@ -39,7 +42,8 @@ export function oncallRoutes(ctx: ApiContext): RouteDef[] {
             repeat: p.repeat,
             levels: p.levels.map((l) => ({ targets: l.targets, delay: formatDuration(l.delay) })),
           })),
-          routes: ctx.oncall.spec.routes,
+          routes: ctx.oncall.routes().map((r) => ({ ...r.spec, name: r.name, source: r.source })),
+          problems: ctx.oncall.problems(),
         };
       },
     }),
@@ -49,7 +53,7 @@ export function oncallRoutes(ctx: ApiContext): RouteDef[] {
       permission: "read",
       tag: "oncall",
       summary:
-        "A schedule's final shifts (layers, restrictions and overrides applied) from a time, for a duration",
+        "A schedule: its declaration and source, what names it, and its final shifts (layers, restrictions and overrides applied) from a time, for a duration",
       params: z.object({ name: z.string() }),
       query: z.object({ from: z.string().optional(), for: z.string().default("7d") }).strict(),
       handler: async ({ params, query }) => {
@@ -62,6 +66,8 @@ export function oncallRoutes(ctx: ApiContext): RouteDef[] {
           });
         return {
           name: params.name,
+          schedule: ctx.oncall.declaration("schedule", params.name),
+          referencedBy: await ctx.oncall.referrers("schedule", params.name),
           onCall: onCallAt(schedule, from),
           shifts: shifts(schedule, from, from + length).map((s) => ({
             ...s,
