@@ -1,5 +1,8 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfigText, toSchedule } from "../../packages/gantry/src/config/index.ts";
+import { parse as parseYaml } from "yaml";
+import { parseConfigText, scheduleSpec, toSchedule } from "../../packages/gantry/src/config/index.ts";
 import { onCallAt } from "../../packages/gantry/src/oncall/index.ts";
 import { constantLoad, demoApp, gantry, type RunningGantry, up, waitUntil, webConfig } from "./harness.ts";
 import { smtpReceiver, webhookReceiver } from "./paging-receivers.ts";
@@ -275,5 +278,108 @@ ${oncallConfig(
       "2026-03-10T00:00:00Z",
     ]);
     expect(override.stderr).toContain('"zed" is not in oncall.people');
+  });
+
+  it("pages for an incident by a person, schedule, policy and route made with the CLI", async () => {
+    const hook = await webhookReceiver("s3cret");
+    cleanups.push(hook.close);
+    const g = await up({
+      config: `oncall:
+  people:
+    lead: { contacts: [{ notifier: hook }] }
+  notifiers:
+    hook: { type: webhook, url: ${hook.url}, secret: s3cret }
+  delivery: { backoff: 200ms, maxBackoff: 1s }
+`,
+    });
+    cleanups.push(() => g.interrupt());
+    const file = (name: string, text: string) => {
+      const path = join(g.dataDir, name);
+      writeFileSync(path, text);
+      return path;
+    };
+    const schedule = `timeZone: Asia/Tokyo
+layers:
+  - { name: daily, participants: [zoe, lead], turn: 1d, start: 2026-01-05, handoff: "10:00" }
+`;
+    expect(
+      await run(g, [
+        "oncall",
+        "person",
+        "set",
+        "zoe",
+        "--file",
+        file("zoe.yaml", "contacts: [{ notifier: hook }]\n"),
+      ]),
+    ).toBe("created person zoe\n");
+    expect(
+      await run(g, [
+        "oncall",
+        "schedule",
+        "set",
+        "payments",
+        "-f",
+        file("s.yaml", schedule),
+        "--reason",
+        "new team",
+      ]),
+    ).toBe("created schedule payments\n");
+    const policy = file(
+      "p.json",
+      JSON.stringify({
+        levels: [
+          { targets: [{ schedule: "payments" }], delay: "2s" },
+          { targets: [{ person: "lead" }], delay: "1m" },
+        ],
+      }),
+    );
+    await run(g, ["oncall", "policy", "set", "payments", "--file", policy]);
+    await run(g, [
+      "oncall",
+      "route",
+      "set",
+      "payments",
+      "--file",
+      file("r.yaml", "{ service: payments, severities: [critical], policy: payments }\n"),
+    ]);
+    const policies = JSON.parse(await run(g, ["oncall", "policy", "list", "--json"])).policies;
+    expect(policies).toMatchObject([
+      { name: "payments", source: "api", spec: { levels: [{ delay: "2s" }, { delay: "1m" }] } },
+    ]);
+
+    await run(g, [
+      "incidents",
+      "trigger",
+      "--dedup-key",
+      "pay",
+      "--summary",
+      "payments down",
+      "--severity",
+      "critical",
+      "--service",
+      "payments",
+    ]);
+    await waitUntil(() => hook.accepted().length > 0, 10_000, "the first page");
+    const page = hook.accepted()[0]!;
+    const expected = onCallAt(toSchedule("payments", scheduleSpec.parse(parseYaml(schedule))), page.at)!;
+    expect(page.body).toMatchObject({
+      event: "incident.page",
+      person: expected.person,
+      level: 1,
+      via: { schedule: "payments", layer: "daily" },
+      incident: { id: 1, severity: "critical", service: "payments" },
+    });
+    // While it escalates, what it pages cannot be deleted; the policy can, and the escalation goes on.
+    const held = await gantry(g.dataDir, ["oncall", "schedule", "delete", "payments"]);
+    expect(held.code).toBe(5);
+    expect(held.stderr).toContain("policy payments (levels[0].targets[0].schedule)");
+    expect(held.stderr).toContain("the escalation of incident 1 (policy payments) under way");
+    await run(g, ["oncall", "route", "delete", "payments"]);
+    await run(g, ["oncall", "policy", "delete", "payments", "--reason", "moved to gantry.yaml"]);
+    await waitUntil(() => hook.accepted().some((d) => d.body.level === 2), 10_000, "the escalation");
+    expect(hook.accepted().find((d) => d.body.level === 2)!.body).toMatchObject({
+      person: "lead",
+      via: null,
+    });
   });
 });
