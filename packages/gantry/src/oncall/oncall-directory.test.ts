@@ -198,6 +198,32 @@ describe.each(testDatabases)("on-call entries made through the API, on $name", (
     });
   });
 
+  it("lets gantry.yaml win a name it declares later, and reports API entries that name what it dropped", async () => {
+    const t = await setup();
+    await t.put("person", "zoe", inputs.zoe);
+    await t.put("policy", "leads", { levels: [{ targets: [{ person: "lead" }], delay: "1m" }] });
+    const later = parseConfigText(
+      `oncall:
+  people:
+    ana: { contacts: [{ notifier: hook }] }
+    zoe: { contacts: [{ notifier: hook }] }
+  notifiers:
+    hook: { type: webhook, url: "http://127.0.0.1:9/hook", secret: s }
+`,
+      "gantry.yaml",
+    ).oncall;
+    const restarted = new OncallDirectory({ spec: later, db: t.store.db, audit: t.audit, now: t.clock });
+    await restarted.load();
+    expect(restarted.declarations("person").map((d) => `${d.name} ${d.source}`)).toEqual([
+      "ana config",
+      "zoe config",
+    ]);
+    expect(restarted.problems()).toEqual([
+      'person "zoe" made through the API is ignored: gantry.yaml now declares one of that name (oncall.people.zoe)',
+      'policy "leads" (API): "lead" is not a known person (ana, zoe); add it in gantry.yaml (oncall.people) or with PUT /api/v1/oncall/people/lead',
+    ]);
+  });
+
   it("lets an escalation under way finish by the policy it started with, whatever happens to the policy and its route", async () => {
     const t = await setup();
     const incidents = new IncidentService({

@@ -2,7 +2,6 @@ import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { AuditLog } from "../audit/index.ts";
 import {
-  contactIssues,
   issuePath,
   type OncallKind,
   type OncallSpec,
@@ -12,15 +11,16 @@ import {
   oncallKinds,
   oncallToInput,
   type RouteSpec,
-  referencesOf,
   toPolicy,
   toSchedule,
 } from "../config/index.ts";
 import { GantryError } from "../errors/index.ts";
 import type { Incident } from "../incidents/index.ts";
 import type { Database } from "../store/index.ts";
+import { DeclarationStore } from "./declaration-store.ts";
 import type { EscalationPolicy } from "./escalation.ts";
-import { type OncallEntry, referrersOf } from "./oncall-referrers.ts";
+import { FixedEscalations } from "./fixed-escalations.ts";
+import { type OncallEntry, referrersOf, unknownNames } from "./oncall-referrers.ts";
 import type { Schedule } from "./rotation.ts";
 
 export interface StoredOverride {
@@ -81,13 +81,15 @@ export class OncallDirectory {
   #overrides: StoredOverride[] = [];
   #api = new Map<OncallKind, Map<string, ApiEntry>>(oncallKinds.map((k) => [k, new Map()]));
   #problems: string[] = [];
-  /** Escalation policies fixed for incidents (rows never change once written). */
-  readonly #escalations = new Map<number, EscalationPolicy>();
+  readonly #escalations: FixedEscalations;
+  readonly #store: DeclarationStore;
   /** Changes one at a time, so a check and the write it allows see the same entries. */
   #writing: Promise<unknown> = Promise.resolve();
 
   constructor(deps: OncallDirectoryDeps) {
     this.#d = deps;
+    this.#escalations = new FixedEscalations(deps.db, deps.now);
+    this.#store = new DeclarationStore(deps.db, deps.audit, deps.now);
   }
 
   /** gantry.yaml `oncall:`. */
@@ -108,13 +110,7 @@ export class OncallDirectory {
     }));
     const api = new Map<OncallKind, Map<string, ApiEntry>>(oncallKinds.map((k) => [k, new Map()]));
     const problems: string[] = [];
-    const declarations = await this.#d.db
-      .selectFrom("oncall_declarations")
-      .selectAll()
-      .orderBy("kind")
-      .orderBy("name")
-      .execute();
-    for (const r of declarations) {
+    for (const r of await this.#store.list()) {
       const kind = r.kind as OncallKind;
       if (!oncallKinds.includes(kind)) continue;
       if (this.#declared(kind, r.name)) {
@@ -123,7 +119,7 @@ export class OncallDirectory {
         );
         continue;
       }
-      const parsed = oncallEntrySpecs[kind].safeParse(JSON.parse(r.spec));
+      const parsed = oncallEntrySpecs[kind].safeParse(r.spec);
       if (!parsed.success) {
         problems.push(
           `${kind} "${r.name}" made through the API is ignored: ${parsed.error.issues.map((i) => `${issuePath(i.path)}: ${i.message}`).join("; ")}; PUT it again`,
@@ -133,10 +129,10 @@ export class OncallDirectory {
       api.get(kind)!.set(r.name, {
         name: r.name,
         spec: parsed.data,
-        createdBy: r.created_by,
-        createdAt: r.created_at,
-        updatedBy: r.updated_by,
-        updatedAt: r.updated_at,
+        createdBy: r.createdBy,
+        createdAt: r.createdAt,
+        updatedBy: r.updatedBy,
+        updatedAt: r.updatedAt,
       });
     }
     this.#api = api;
@@ -215,48 +211,10 @@ export class OncallDirectory {
    * or its route later, or a restart, never cuts short, restarts or renumbers an escalation
    * under way. Schedules are still read when each level is reached.
    */
-  async escalationFor(
+  escalationFor(
     incident: Pick<Incident, "id" | "service" | "severity">,
   ): Promise<EscalationPolicy | undefined> {
-    const known = this.#escalations.get(incident.id);
-    if (known) return known;
-    const read = async () =>
-      this.#d.db
-        .selectFrom("escalations")
-        .select("spec")
-        .where("incident_id", "=", incident.id)
-        .executeTakeFirst();
-    let row = await read();
-    if (!row) {
-      const policy = this.policyFor(incident);
-      if (!policy) return undefined;
-      await this.#d.db
-        .insertInto("escalations")
-        .values({
-          incident_id: incident.id,
-          policy: policy.name,
-          spec: JSON.stringify(policy),
-          created_at: this.#d.now().toISOString(),
-        })
-        .onConflict((oc) => oc.column("incident_id").doNothing())
-        .execute();
-      row = await read();
-    }
-    const policy = JSON.parse(row!.spec) as EscalationPolicy;
-    this.#escalations.set(incident.id, policy);
-    return policy;
-  }
-
-  /** Escalations of incidents still paging (triggered, not yet acknowledged). */
-  async escalationsUnderWay(): Promise<{ incidentId: number; policy: EscalationPolicy }[]> {
-    const rows = await this.#d.db
-      .selectFrom("escalations")
-      .innerJoin("incidents", "incidents.id", "escalations.incident_id")
-      .select(["escalations.incident_id", "escalations.spec"])
-      .where("incidents.status", "=", "triggered")
-      .orderBy("escalations.incident_id")
-      .execute();
-    return rows.map((r) => ({ incidentId: Number(r.incident_id), policy: JSON.parse(r.spec) }));
+    return this.#escalations.fix(incident.id, () => this.policyFor(incident));
   }
 
   contacts(person: string) {
@@ -303,7 +261,7 @@ export class OncallDirectory {
       {
         entries: [...this.#configEntries(), ...this.#apiEntries()],
         overrides: this.#overrides,
-        escalations: await this.escalationsUnderWay(),
+        escalations: await this.#escalations.underWay(),
         now: this.#d.now().getTime(),
       },
     );
@@ -331,38 +289,16 @@ export class OncallDirectory {
         });
       }
       const previous = this.#api.get(kind)!.get(name);
-      const at = this.#d.now().toISOString();
-      const input = oncallToInput(kind, spec);
-      const event = await this.#d.db.transaction().execute(async (tx) => {
-        await tx
-          .insertInto("oncall_declarations")
-          .values({
-            kind,
-            name,
-            spec: JSON.stringify(input),
-            created_by: actor,
-            created_at: at,
-            updated_by: actor,
-            updated_at: at,
-          })
-          .onConflict((oc) =>
-            oc
-              .columns(["kind", "name"])
-              .doUpdateSet({ spec: JSON.stringify(input), updated_by: actor, updated_at: at }),
-          )
-          .execute();
-        return this.#d.audit.recordIn(tx, {
-          actor,
-          action: `oncall.${kind}.declared`,
-          subject: `${kind}/${name}`,
-          reason: reason ?? null,
-          data: {
-            spec: input,
-            ...(previous && { previous: oncallToInput(kind, previous.spec as never) }),
-          },
-        });
-      });
-      this.#d.audit.announce(event);
+      await this.#store.put(
+        {
+          kind,
+          name,
+          spec: oncallToInput(kind, spec),
+          ...(previous && { previous: oncallToInput(kind, previous.spec as never) }),
+        },
+        actor,
+        reason,
+      );
       await this.load();
       return { declaration: this.#apiView(kind, name), created: !previous };
     });
@@ -381,24 +317,8 @@ export class OncallDirectory {
           `${kind} "${name}" is still named by: ${referrers.join("; ")}; change or delete those first`,
           { field: kind, details: { referrers } },
         );
-      const event = await this.#d.db.transaction().execute(async (tx) => {
-        await tx
-          .deleteFrom("oncall_declarations")
-          .where("kind", "=", kind)
-          .where("name", "=", name)
-          .execute();
-        // Only ended overrides can be left (others hold the schedule): they go with it.
-        if (kind === "schedule")
-          await tx.deleteFrom("oncall_overrides").where("schedule", "=", name).execute();
-        return this.#d.audit.recordIn(tx, {
-          actor,
-          action: `oncall.${kind}.deleted`,
-          subject: `${kind}/${name}`,
-          reason: reason ?? null,
-          data: { spec: removed.spec },
-        });
-      });
-      this.#d.audit.announce(event);
+      // Only ended overrides can be left (others hold the schedule): they go with it.
+      await this.#store.delete({ kind, name, spec: removed.spec }, actor, reason);
       await this.load();
       return removed;
     });
@@ -479,28 +399,13 @@ export class OncallDirectory {
 
   /** The names an entry uses that exist nowhere, and contacts that lack an address. */
   #referenceIssues<K extends OncallKind>(kind: K, spec: OncallSpecOf[K]) {
-    const issues = referencesOf(kind, spec)
-      .filter((r) => !this.#known(r.collection, r.name))
-      .map((r) => {
-        const there =
-          r.collection === "notifiers"
-            ? Object.keys(this.#d.spec.notifiers)
-            : [
-                ...Object.keys(this.#d.spec[r.collection]),
-                ...this.#api.get(collectionKind[r.collection])!.keys(),
-              ];
-        const where =
-          r.collection === "notifiers"
-            ? "notifiers are declared in gantry.yaml (oncall.notifiers) only"
-            : `add it in gantry.yaml (oncall.${r.collection}) or with PUT /api/v1/oncall/${r.collection}/${r.name}`;
-        return {
-          path: r.path,
-          message: `"${r.name}" is not a known ${collectionKind[r.collection as "people"] ?? "notifier"} (${there.join(", ") || "none"}); ${where}`,
-        };
-      });
-    if (kind === "person")
-      issues.push(...contactIssues(spec as OncallSpecOf["person"], this.#d.spec.notifiers));
-    return issues;
+    const c = this.#d.spec;
+    return unknownNames(kind, spec, {
+      notifiers: c.notifiers,
+      people: [...Object.keys(c.people), ...this.#api.get("person")!.keys()],
+      schedules: [...Object.keys(c.schedules), ...this.#api.get("schedule")!.keys()],
+      policies: [...Object.keys(c.policies), ...this.#api.get("policy")!.keys()],
+    });
   }
 
   *#configEntries(): Generator<OncallEntry> {

@@ -1,5 +1,7 @@
 import {
+  contactIssues,
   issuePath,
+  type NotifierSpec,
   type OncallKind,
   type OncallSpecOf,
   oncallCollections,
@@ -61,4 +63,43 @@ export function referrersOf(
     }
   }
   return out;
+}
+
+const singular = {
+  notifiers: "notifier",
+  people: "person",
+  schedules: "schedule",
+  policies: "policy",
+} as const;
+
+/**
+ * The names an entry uses that exist nowhere among `known`, and contacts that lack an
+ * address, each with its path in the entry and the fix.
+ */
+export function unknownNames<K extends OncallKind>(
+  kind: K,
+  spec: OncallSpecOf[K],
+  known: {
+    notifiers: Readonly<Record<string, NotifierSpec>>;
+    people: string[];
+    schedules: string[];
+    policies: string[];
+  },
+): { path: (string | number)[]; message: string }[] {
+  const issues = referencesOf(kind, spec).flatMap((r) => {
+    const names = r.collection === "notifiers" ? Object.keys(known.notifiers) : known[r.collection];
+    if (names.includes(r.name)) return [];
+    const fix =
+      r.collection === "notifiers"
+        ? "notifiers are declared in gantry.yaml (oncall.notifiers) only"
+        : `add it in gantry.yaml (oncall.${r.collection}) or with PUT /api/v1/oncall/${r.collection}/${r.name}`;
+    return [
+      {
+        path: r.path,
+        message: `"${r.name}" is not a known ${singular[r.collection]} (${names.join(", ") || "none"}); ${fix}`,
+      },
+    ];
+  });
+  if (kind === "person") issues.push(...contactIssues(spec as OncallSpecOf["person"], known.notifiers));
+  return issues;
 }

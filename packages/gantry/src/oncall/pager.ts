@@ -37,10 +37,10 @@ export interface PagerDeps {
 
 /**
  * Pages people for incidents by their escalation policy (the one fixed for the incident when
- * its escalation started). Planning is derived from the incident and that policy alone (which steps are due, who is on call at each step), and every
- * page is a row with a unique (incident, kind, step, person, notifier): planning again, after
- * a restart or on every tick, never adds a page twice, and a page not yet delivered is still
- * there to deliver. Deliveries are retried with exponential backoff and jitter; an
+ * its escalation started). Planning is derived from the incident and that policy alone (which
+ * steps are due, who is on call at each step), and every page is a row with a unique
+ * (incident, kind, step, person, notifier): planning again, after a restart or on every tick,
+ * never adds a page twice, and a page not yet delivered is still there to deliver. Deliveries are retried with exponential backoff and jitter; an
  * acknowledgement stops the escalation and cancels what was not yet sent.
  */
 export class Pager {
