@@ -4,7 +4,6 @@ import { customCheckSpec } from "../config/service-spec.ts";
 import {
   CustomChecks,
   judgeResources,
-  prometheusValue,
   renderTemplate,
   resourceUse,
   runCheck,
@@ -29,21 +28,6 @@ describe("custom checks", () => {
         context,
       ),
     ).toBe('rate(x{service="web",version="v2"}[1m]) / v1 {{nope}}');
-  });
-
-  it("reads one number from a Prometheus answer, and says why another answer is not one", () => {
-    const vector = (values: string[]) => ({
-      status: "success",
-      data: { resultType: "vector", result: values.map((v) => ({ metric: {}, value: [1, v] })) },
-    });
-    expect(prometheusValue(vector(["0.25"]))).toBe(0.25);
-    expect(prometheusValue({ status: "success", data: { resultType: "scalar", result: [1, "3"] } })).toBe(3);
-    expect(() => prometheusValue(vector([]))).toThrow("no sample");
-    expect(() => prometheusValue(vector(["1", "2"]))).toThrow("aggregate it to one");
-    expect(() => prometheusValue(vector(["NaN"]))).toThrow("not a number");
-    expect(() => prometheusValue({ status: "error", error: "parse error at char 3" })).toThrow(
-      "parse error at char 3",
-    );
   });
 
   it("passes a value within its bounds and fails one outside, naming the bound", () => {

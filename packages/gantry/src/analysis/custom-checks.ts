@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import type { CustomCheckSpec } from "../config/index.ts";
+import { instantQuery, prometheusValue } from "../prometheus/index.ts";
 import { judgeCeiling } from "./judge.ts";
 
 /** What a custom check is run against. */
@@ -68,36 +69,6 @@ export function renderTemplate(
   return text.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => values[name] ?? whole);
 }
 
-/**
- * The single number of a Prometheus instant query's answer (`/api/v1/query`): a scalar, or
- * a vector of exactly one sample. Anything else is an error that says what came back.
- */
-export function prometheusValue(body: unknown): number {
-  const answer = body as {
-    status?: string;
-    error?: string;
-    data?: { resultType?: string; result?: unknown };
-  };
-  if (answer?.status !== "success")
-    throw new Error(`Prometheus answered ${answer?.error ?? JSON.stringify(body).slice(0, 200)}`);
-  const { resultType, result } = answer.data ?? {};
-  let text: unknown;
-  if (resultType === "scalar") text = (result as [number, string])[1];
-  else if (resultType === "vector") {
-    const samples = result as { value: [number, string] }[];
-    if (samples.length !== 1)
-      throw new Error(
-        samples.length === 0
-          ? "the query returned no sample (no data yet, or a label that matches nothing)"
-          : `the query returned ${samples.length} samples; aggregate it to one (e.g. sum(...) or max(...))`,
-      );
-    text = samples[0]!.value[1];
-  } else throw new Error(`the query returned a ${resultType}; give an instant query that returns one number`);
-  const value = Number(text);
-  if (Number.isNaN(value)) throw new Error(`the query returned ${String(text)}, not a number`);
-  return value;
-}
-
 /** Whether a value keeps its bounds, and the line that says so. */
 export function withinBounds(value: number, min: number | undefined, max: number | undefined): CheckOutcome {
   const shown = Number.isInteger(value) ? String(value) : value.toPrecision(4);
@@ -124,12 +95,8 @@ export async function runCheck(
   const timeout = AbortSignal.any([signal, AbortSignal.timeout(spec.timeout)]);
   try {
     if (spec.prometheus) {
-      const url = new URL("/api/v1/query", spec.prometheus.url);
-      url.searchParams.set("query", renderTemplate(spec.prometheus.query, c));
-      const response = await fetch(url, { signal: timeout });
-      const value = prometheusValue(
-        await response.json().catch(() => ({ error: `HTTP ${response.status}` })),
-      );
+      const query = renderTemplate(spec.prometheus.query, c);
+      const value = prometheusValue(await instantQuery(spec.prometheus.url, query, { signal: timeout }));
       return withinBounds(value, spec.prometheus.min, spec.prometheus.max);
     }
     if (spec.http) return await probe(spec.http, await c.candidateUrls(), timeout);

@@ -5,7 +5,6 @@ export {
   CustomChecks,
   httpProbe,
   judgeResources,
-  prometheusValue,
   type ResourceSample,
   renderTemplate,
   resourceUse,
