@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { requirePrometheus, startPrometheus, stopAllPrometheus } from "../prometheus.ts";
 import {
   constantLoad,
   deployWeb,
@@ -10,73 +10,37 @@ import {
   gantry,
   type RunningGantry,
   up,
-  waitUntil,
   webConfig,
   webStatus,
 } from "./harness.ts";
 
 // A real Prometheus (Debian's `prometheus` package, installed by .ci/run) scraping Gantry's
 // /metrics with a viewer token, queried by a canary's analysis.
-beforeAll(() => {
-  const found = spawnSync("prometheus", ["--version"], { stdio: "ignore" });
-  if (found.error)
-    throw new Error(
-      "these tests run a real Prometheus and `prometheus` is not installed: apt-get install prometheus (.ci/run does it)",
-    );
-});
+beforeAll(requirePrometheus);
 
 let running: RunningGantry | undefined;
-let prometheus: ChildProcess | undefined;
 afterEach(async () => {
-  if (prometheus && prometheus.exitCode === null) {
-    const exited = new Promise((r) => prometheus!.once("exit", r));
-    prometheus.kill("SIGTERM");
-    await exited;
-  }
-  prometheus = undefined;
+  await stopAllPrometheus();
   if (running) await running.interrupt();
   running = undefined;
 });
 
-async function startPrometheus(port: number, g: RunningGantry): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), "gantry-prometheus-"));
+async function startPrometheusOn(port: number, g: RunningGantry): Promise<string> {
   const token = (
     await gantry(g.dataDir, ["tokens", "create", "--role", "viewer", "--name", "prometheus"])
   ).stdout.trim();
-  writeFileSync(join(dir, "token"), token, { mode: 0o600 });
-  const api = new URL(g.apiUrl);
-  writeFileSync(
-    join(dir, "prometheus.yml"),
-    `global: { scrape_interval: 1s, evaluation_interval: 1s }
-scrape_configs:
-  - job_name: gantry
+  const tokenFile = join(mkdtempSync(join(tmpdir(), "gantry-prometheus-token-")), "token");
+  writeFileSync(tokenFile, token, { mode: 0o600 });
+  const prometheus = await startPrometheus({
+    port,
+    jobs: ["gantry"],
+    scrapeConfigs: `  - job_name: gantry
     metrics_path: /metrics
-    authorization: { credentials_file: ${join(dir, "token")} }
-    static_configs: [{ targets: ["${api.host}"] }]
+    authorization: { credentials_file: ${tokenFile} }
+    static_configs: [{ targets: ["${new URL(g.apiUrl).host}"] }]
 `,
-  );
-  prometheus = spawn(
-    "prometheus",
-    [
-      `--config.file=${join(dir, "prometheus.yml")}`,
-      `--storage.tsdb.path=${join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-    ],
-    { stdio: "ignore" },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntil(
-    async () => {
-      const answer = await fetch(`${url}/api/v1/query?query=up{job="gantry"}`).catch(() => undefined);
-      const body = (await answer?.json().catch(() => undefined)) as
-        | { data?: { result?: { value: [number, string] }[] } }
-        | undefined;
-      return body?.data?.result?.[0]?.value[1] === "1";
-    },
-    30_000,
-    "Prometheus to scrape Gantry",
-  );
-  return url;
+  });
+  return prometheus.url;
 }
 
 const errorRatio = (window: string) =>
@@ -90,7 +54,7 @@ describe("a Prometheus query as an analysis check", () => {
     running = await up({ config: webConfig(strategy) });
     const g = running;
     expect((await deployWeb(g, "v1")).code).toBe(0);
-    await startPrometheus(port, g);
+    await startPrometheusOn(port, g);
     const load = constantLoad({ url: g.routerUrl, host: "web.localhost", rps: 100 });
     const deployed = await deployWeb(g, "v2", "DEMO_FAIL_RATE=0.3");
     await load.stop();
@@ -113,7 +77,7 @@ describe("a Prometheus query as an analysis check", () => {
     running = await up({ config: webConfig(strategy) });
     const g = running;
     expect((await deployWeb(g, "v1")).code).toBe(0);
-    await startPrometheus(port, g);
+    await startPrometheusOn(port, g);
     const load = constantLoad({ url: g.routerUrl, host: "web.localhost", rps: 100 });
     const deployed = await deployWeb(g, "v2");
     await load.stop();
