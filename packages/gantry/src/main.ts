@@ -37,7 +37,15 @@ import {
 import { connectRouter, type RouterConnection } from "./router-link.ts";
 import { allocatePort, instanceStats, LocalRuntime } from "./runtime/index.ts";
 import { ReleaseIntake, ServiceCatalog } from "./services/index.ts";
-import { type InstanceUsage, SliRecorder, SliStore, SloCatalog, SloEngine, SloService } from "./slo/index.ts";
+import {
+  type InstanceUsage,
+  PrometheusSlis,
+  SliRecorder,
+  SliStore,
+  SloCatalog,
+  SloEngine,
+  SloService,
+} from "./slo/index.ts";
 import { openSqliteStore } from "./store/index.ts";
 
 export interface StartOptions {
@@ -165,7 +173,13 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   const intake = new ReleaseIntake({ dataDir, catalog, audit, importRelease, now });
   const flags = await openFlags({ db: store.db, audit, environments: config.flags.environments, now, log });
   const sliStore = new SliStore(store.db, config.sli);
-  const sloEngine = new SloEngine({ catalog: sloCatalog, store: sliStore, now, log });
+  const sloEngine = new SloEngine({
+    catalog: sloCatalog,
+    store: sliStore,
+    now,
+    log,
+    prometheus: new PrometheusSlis({ store: sliStore }),
+  });
   await sloEngine.load();
   const sliRecorder = new SliRecorder({
     store: sliStore,
@@ -272,6 +286,17 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
   writeFileSync(`${dataDir}/api.json`, `${JSON.stringify({ url: apiUrl, pid: process.pid })}\n`);
 
   sliRecorder.start();
+  // SLIs read from Prometheus, on the interval the router is sampled.
+  let collecting: Promise<void> | undefined;
+  const prometheusSlis = setInterval(() => {
+    collecting ??= sloEngine
+      .collect()
+      .then((changed) => (changed ? sloAlerts.evaluate() : undefined))
+      .catch((err) => log.warn({ err }, "reading SLIs from Prometheus failed"))
+      .finally(() => {
+        collecting = undefined;
+      });
+  }, config.sli.interval);
   pager.start();
   await orchestrator.resume();
   void orchestrator.reconcileSteadyState().then(async () => {
@@ -292,6 +317,8 @@ export async function startGantry(options: StartOptions): Promise<Gantry> {
     clearInterval(janitor);
     clearInterval(modeClock);
     await sliRecorder.stop();
+    clearInterval(prometheusSlis);
+    await collecting;
     await sloAlerts.evaluate();
     await incidents.settled();
     await pager.stop();

@@ -63,6 +63,8 @@ export {
 export {
   alertingSpec,
   type BurnRateRule,
+  type PrometheusSliSpec,
+  prometheusSliSpec,
   ratio,
   type SliSpec,
   type SliStorageSpec,

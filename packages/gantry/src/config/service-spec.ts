@@ -83,7 +83,7 @@ export const blueGreenStrategy = z
   })
   .strict();
 
-const httpUrl = z.url({ protocol: /^https?$/, error: "give an http:// or https:// URL" });
+export const httpUrl = z.url({ protocol: /^https?$/, error: "give an http:// or https:// URL" });
 
 /**
  * A check of the analysis besides the router's figures: a PromQL query against bounds, an

@@ -104,6 +104,74 @@ describe("SLOs in gantry.yaml", () => {
     );
   });
 
+  it("reads a ratio SLI of Prometheus counters, good or bad beside total", () => {
+    const config = parseConfigText(
+      `${base}slos:
+  api-availability:
+    service: web
+    sli:
+      type: ratio
+      prometheus:
+        url: http://127.0.0.1:9090
+        good: 'sum(http_requests_total{job="api",code!~"5.."})'
+        total: 'sum(http_requests_total{job="api"})'
+    objective: 99.5%
+  api-errors:
+    service: web
+    sli: { type: ratio, prometheus: { url: "http://prom:9090/", bad: 'errors_total{job="api"}', total: requests_total } }
+    objective: 99%
+`,
+      "gantry.yaml",
+    );
+    const slo = config.slos["api-availability"]!;
+    expect(slo.sli).toEqual({
+      type: "ratio",
+      prometheus: {
+        url: "http://127.0.0.1:9090",
+        good: 'sum(http_requests_total{job="api",code!~"5.."})',
+        total: 'sum(http_requests_total{job="api"})',
+      },
+    });
+    expect(config.slos["api-errors"]!.sli).toMatchObject({ prometheus: { bad: 'errors_total{job="api"}' } });
+    // What the store keeps parses back to the same SLI.
+    expect(sloSpec.parse(sloToInput(slo)).sli).toEqual(slo.sli);
+  });
+
+  it("refuses a ratio SLI that is not two counters from one Prometheus, naming the field and the fix", () => {
+    const message = problems(`${base}slos:
+  a:
+    service: web
+    sli: { type: ratio, prometheus: { url: "http://p:9090", good: 'sum(rate(x_total{code="200"}[5m]))', total: x_total } }
+    objective: 0.99
+  b:
+    service: web
+    sli: { type: ratio, prometheus: { url: "http://p:9090", good: g_total, bad: b_total, total: x_total } }
+    objective: 0.99
+  c:
+    service: web
+    sli: { type: ratio, prometheus: { url: "p:9090", total: "x_total[5m]" } }
+    objective: 0.99
+  d:
+    service: web
+    sli: { type: ratio }
+    objective: 0.99
+`);
+    expect(message).toContain(
+      'slos.a.sli.prometheus.good: rate() is not needed: Gantry takes the increase of the counter over each interval itself; give a counter: a series selector such as http_requests_total{job="api"}, or sum() of one (got "sum(rate(x_total{code=\\"200\\"}[5m]))")',
+    );
+    expect(message).toContain(
+      "slos.b.sli.prometheus.bad: give good or bad, not both: Gantry counts the other as total minus it",
+    );
+    expect(message).toContain('slos.c.sli.prometheus.url: give an http:// or https:// URL (got "p:9090")');
+    expect(message).toContain("slos.c.sli.prometheus.total: a range [5m] is not needed");
+    expect(message).toContain(
+      "slos.c.sli.prometheus.good: give good (the counter of good events) or bad (of bad ones) beside total",
+    );
+    expect(message).toContain(
+      "slos.d.sli.prometheus: a ratio SLI reads its events from Prometheus: prometheus: {url, good (or bad), total}",
+    );
+  });
+
   it("checks the SLI storage settings against each other", () => {
     const message = problems("sli:\n  interval: 3s\n  coarse: 10s\n  fineFor: 5s\n");
     expect(message).toContain("sli.coarse: coarse must be a whole multiple of interval");

@@ -1,8 +1,9 @@
 import { z } from "zod";
+import { counterQuery } from "../prometheus/index.ts";
 import { latencyBucketsSeconds } from "../router/latency-buckets.ts";
 import type { BurnRateRule, SloWindow, ThresholdRule } from "../slo/index.ts";
 import { duration, formatDuration, parseDuration } from "./duration.ts";
-import { serviceName, versionName } from "./service-spec.ts";
+import { httpUrl, serviceName, versionName } from "./service-spec.ts";
 import { timeZone } from "./time-zone.ts";
 
 export const sloName = z
@@ -81,6 +82,41 @@ const latencyBoundsMs = latencyBucketsSeconds
   .map((s) => Math.round(s * 1_000_000) / 1000)
   .filter((ms) => Number.isInteger(ms));
 
+/** PromQL for a counter: a series selector or sum() of one (Gantry takes the increase itself). */
+const counterPromql = z
+  .string()
+  .max(2000)
+  .superRefine((query, ctx) => {
+    const parsed = counterQuery(query);
+    if ("error" in parsed) ctx.addIssue({ code: "custom", message: parsed.error });
+  });
+
+/** Events counted by Prometheus: `good` or `bad`, and `total`, each a counter. */
+export const prometheusSliSpec = z
+  .object(
+    {
+      /** The Prometheus server, e.g. http://127.0.0.1:9090. */
+      url: httpUrl,
+      good: counterPromql.optional(),
+      bad: counterPromql.optional(),
+      total: counterPromql,
+    },
+    { error: "a ratio SLI reads its events from Prometheus: prometheus: {url, good (or bad), total}" },
+  )
+  .strict()
+  .superRefine((p, ctx) => {
+    if ((p.good === undefined) === (p.bad === undefined))
+      ctx.addIssue({
+        code: "custom",
+        path: [p.good === undefined ? "good" : "bad"],
+        message:
+          p.good === undefined
+            ? "give good (the counter of good events) or bad (of bad ones) beside total"
+            : "give good or bad, not both: Gantry counts the other as total minus it",
+      });
+  });
+export type PrometheusSliSpec = z.output<typeof prometheusSliSpec>;
+
 export const sliSpec = z.discriminatedUnion("type", [
   /** Share of requests answered without a 5xx. */
   z.object({ type: z.literal("availability"), version: versionName.optional() }).strict(),
@@ -94,6 +130,8 @@ export const sliSpec = z.discriminatedUnion("type", [
       version: versionName.optional(),
     })
     .strict(),
+  /** Share of good events among all, counted by Prometheus (docs/slo.md#slis-from-prometheus). */
+  z.object({ type: z.literal("ratio"), prometheus: prometheusSliSpec }).strict(),
 ]);
 export type SliSpec = z.output<typeof sliSpec>;
 
@@ -180,7 +218,10 @@ function percent(r: number): string {
 /** Where SLI time series are kept: fine points for recent hours, coarse ones for weeks, a fixed row budget. */
 export const sliStorageSpec = z
   .object({
-    /** How often the router's counters (and instances' CPU and memory) are sampled: the fine resolution. */
+    /**
+     * How often the router's counters (and instances' CPU and memory) are sampled, and SLIs
+     * read from Prometheus: the fine resolution.
+     */
     interval: duration.default(10_000),
     /** How long fine points are kept. */
     fineFor: duration.default(6 * hour),
@@ -209,6 +250,13 @@ export const sliStorageSpec = z
 
 export type SliStorageSpec = z.output<typeof sliStorageSpec>;
 
+function sliToInput(sli: SliSpec): SloSpecInput["sli"] {
+  if (sli.type === "ratio") return { type: "ratio", prometheus: { ...sli.prometheus } };
+  const version = sli.version !== undefined && { version: sli.version };
+  if (sli.type === "availability") return { type: "availability", ...version };
+  return { type: "latency", threshold: formatDuration(sli.threshold), ...version };
+}
+
 /** A parsed SLO written back in the form gantry.yaml uses (durations as text), which parses to it again. */
 export function sloToInput(slo: SloSpec): SloSpecInput {
   const window = (w: SloWindow) =>
@@ -218,14 +266,7 @@ export function sloToInput(slo: SloSpec): SloSpecInput {
   return {
     service: slo.service,
     ...(slo.description !== undefined && { description: slo.description }),
-    sli:
-      slo.sli.type === "availability"
-        ? { type: "availability", ...(slo.sli.version !== undefined && { version: slo.sli.version }) }
-        : {
-            type: "latency",
-            threshold: formatDuration(slo.sli.threshold),
-            ...(slo.sli.version !== undefined && { version: slo.sli.version }),
-          },
+    sli: sliToInput(slo.sli),
     objective: slo.objective,
     window: window(slo.window),
     ...(slo.sla && {

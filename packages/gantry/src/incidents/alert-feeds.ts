@@ -8,7 +8,8 @@ import type { IncidentService } from "./incident-service.ts";
 /**
  * Turns SLO evaluations into alerts: after every SLI sample, each SLO's page and ticket
  * conditions are compared with the alerts firing in the store, and only changes are reported
- * (so a restart neither repeats nor loses one). Alerts of SLOs that no longer exist resolve.
+ * (so a restart neither repeats nor loses one). Alerts of SLOs that no longer exist resolve;
+ * those of an SLO whose SLI Prometheus cannot answer now neither fire nor resolve.
  */
 export class SloAlertFeed {
   readonly #engine: SloEngine;
@@ -37,7 +38,12 @@ export class SloAlertFeed {
     // condition still there must then fire anew.
     const firing = new Set((await this.#incidents.firingAlerts("slo")).map((a) => a.key));
     const seen = new Set<string>();
-    for (const alert of sloAlerts(this.#engine.evaluate())) {
+    const statuses = this.#engine.evaluate();
+    // While an SLO's SLI cannot be read (Prometheus away), its alerts keep their state: its
+    // windows empty for want of data, which is no sign of health.
+    const unread = statuses.filter((s) => s.sliSource.kind === "prometheus" && !s.sliSource.ok);
+    for (const s of unread) for (const level of ["page", "ticket"]) seen.add(`slo/${s.name}/${level}`);
+    for (const alert of sloAlerts(statuses.filter((s) => !unread.includes(s)))) {
       seen.add(alert.key);
       const was = firing.has(alert.key);
       if (alert.status === "firing" && !was) {

@@ -13,12 +13,19 @@ export {
 export { type ErrorBudget, errorBudget } from "./error-budget.ts";
 export { importOpenSlo } from "./openslo.ts";
 export { prometheusRules } from "./prometheus-rules.ts";
+export {
+  PrometheusSli,
+  type PrometheusSliStatus,
+  PrometheusSlis,
+  prometheusSliDigest,
+  prometheusSliService,
+} from "./prometheus-sli.ts";
 export { type InstanceUsage, SliRecorder, type SliRecorderDeps } from "./sli-recorder.ts";
 export { type EventCounts, type SliPoint, SliSeries, type WindowCounts } from "./sli-series.ts";
 export { coarseTier, fineTier, type MaintenanceReport, type SliSample, SliStore } from "./sli-store.ts";
 export { serviceSlis, type VersionSli } from "./sli-summary.ts";
 export { SloCatalog, type SloSource, type StoredSlo } from "./slo-catalog.ts";
-export { goodEvents, SloEngine, type SloStatus } from "./slo-engine.ts";
+export { goodEvents, type SliSourceStatus, SloEngine, type SloStatus } from "./slo-engine.ts";
 export { SloService, type SloServiceDeps, type SloView } from "./slo-service.ts";
 export {
   type CalendarUnit,

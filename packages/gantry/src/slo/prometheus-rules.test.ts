@@ -117,3 +117,69 @@ ${expected}
     expect(promtool(["test", "rules", "test.yaml"])).toContain("SUCCESS");
   });
 });
+
+describe("Prometheus rules export of an SLI read from Prometheus", () => {
+  const ratioConfig = parseConfigText(
+    `services:
+  api: { command: x }
+slos:
+  api-good:
+    service: api
+    sli: { type: ratio, prometheus: { url: "http://p:9090", good: 'sum(http_requests_total{job="api",code!~"5.."})', total: 'sum(http_requests_total{job="api"})' } }
+    objective: 99%
+    window: 1d
+    alerting: { burnRates: [{ severity: page, longWindow: 10m, shortWindow: 1m, burnRate: 10 }] }
+  api-bad:
+    service: api
+    sli: { type: ratio, prometheus: { url: "http://p:9090", bad: 'http_requests_total{job="api",code=~"5.."}', total: 'http_requests_total{job="api"}' } }
+    objective: 99%
+    window: 1d
+    alerting: { burnRates: none, thresholds: [{ severity: ticket, window: 5m, maxBadRatio: 20%, minEvents: 10 }] }
+`,
+    "gantry.yaml",
+  );
+  const text = prometheusRules(Object.entries(ratioConfig.slos).map(([name, spec]) => ({ name, spec })));
+  writeFileSync(join(dir, "ratio-rules.yaml"), text);
+
+  it("reads the counters the SLI's queries select, and promtool accepts the rules", () => {
+    const groups = parse(text).groups as { name: string; rules: Record<string, unknown>[] }[];
+    const [good, bad] = groups.map((g) => g.rules);
+    expect(good!.find((r) => r.record === "gantry_slo:error_ratio:rate1m")!.expr).toBe(
+      '1 - (\n(sum(rate(http_requests_total{job="api",code!~"5.."}[1m])) or vector(0))\n/\nsum(rate(http_requests_total{job="api"}[1m]))\n)',
+    );
+    expect(bad!.find((r) => r.record === "gantry_slo:error_ratio:rate5m")!.expr).toBe(
+      '(sum(rate(http_requests_total{job="api",code=~"5.."}[5m])) or vector(0))\n/\nsum(rate(http_requests_total{job="api"}[5m]))',
+    );
+    expect(bad!.find((r) => r.alert === "GantrySLOErrorRatio")!.expr).toContain(
+      'sum(increase(http_requests_total{job="api"}[5m])) >= 10',
+    );
+    expect(promtool(["check", "rules", "ratio-rules.yaml"])).toContain("SUCCESS");
+  });
+
+  it("fires in Prometheus' own rule engine when the bad counter climbs (promtool test rules)", () => {
+    // 2 requests a second; from minute 10 on, half of them fail.
+    writeFileSync(
+      join(dir, "ratio-test.yaml"),
+      `rule_files: [ratio-rules.yaml]
+evaluation_interval: 15s
+tests:
+  - interval: 15s
+    input_series:
+      - series: 'http_requests_total{job="api",code="200"}'
+        values: '0+30x40 1215+15x40'
+      - series: 'http_requests_total{job="api",code="503"}'
+        values: '0+0x40 15+15x40'
+    alert_rule_test:
+      - eval_time: 9m
+        alertname: GantrySLOBurnRate
+        exp_alerts: []
+      - eval_time: 14m
+        alertname: GantrySLOBurnRate
+        exp_alerts:
+          - exp_labels: { slo: api-good, service: api, severity: page, window: 10m/1m }
+            exp_annotations: ${JSON.stringify((parse(text).groups[0].rules as { alert?: string; annotations: object }[]).find((r) => r.alert)!.annotations)}
+`,
+    );
+    expect(promtool(["test", "rules", "ratio-test.yaml"])).toContain("SUCCESS");
+  });
+});

@@ -1,10 +1,12 @@
 import { stringify } from "yaml";
 import { formatDuration, type SloSpec } from "../config/index.ts";
+import { counterQuery } from "../prometheus/index.ts";
 
 /**
  * Prometheus recording and alerting rules equivalent to Gantry's own evaluation of the SLOs,
- * over the router's series (gantry_http_requests_total, gantry_http_request_duration_seconds),
- * for teams that alert from Prometheus. One group per SLO:
+ * over the router's series (gantry_http_requests_total, gantry_http_request_duration_seconds)
+ * or, for an SLI read from Prometheus, the counters its queries select, for teams that alert
+ * from Prometheus. One group per SLO:
  * - `gantry_slo:error_ratio:rate<W>`: the bad share of events over each window W a rule uses;
  * - `gantry_slo:objective`, and `gantry_slo:error_budget_remaining` for rolling windows;
  * - `GantrySLOBurnRate` per burn-rate rule (both windows above rate × (1 - objective)), and
@@ -72,16 +74,34 @@ export function prometheusRules(slos: readonly { name: string; spec: SloSpec }[]
 }
 
 function selector(spec: SloSpec, extra = ""): string {
-  const version = spec.sli.version === undefined ? "" : `,version="${spec.sli.version}"`;
+  const version =
+    spec.sli.type === "ratio" || spec.sli.version === undefined ? "" : `,version="${spec.sli.version}"`;
   return `{service="${spec.service}"${version}${extra}}`;
 }
 
+/** The series selector of a Prometheus SLI's counter query (validated when the SLO was read). */
+function counter(query: string): string {
+  const parsed = counterQuery(query);
+  if ("error" in parsed) throw new Error(`invalid counter query ${query}: ${parsed.error}`);
+  return parsed.selector;
+}
+
 function total(spec: SloSpec, w: number): string {
-  return `sum(increase(gantry_http_requests_total${selector(spec)}[${formatDuration(w)}]))`;
+  const series =
+    spec.sli.type === "ratio"
+      ? counter(spec.sli.prometheus.total)
+      : `gantry_http_requests_total${selector(spec)}`;
+  return `sum(increase(${series}[${formatDuration(w)}]))`;
 }
 
 function errorRatio(spec: SloSpec, w: number): string {
   const range = `[${formatDuration(w)}]`;
+  if (spec.sli.type === "ratio") {
+    const { good, bad, total } = spec.sli.prometheus;
+    const rate = (query: string) => `sum(rate(${counter(query)}${range}))`;
+    if (bad !== undefined) return `(${rate(bad)} or vector(0))\n/\n${rate(total)}`;
+    return `1 - (\n(${rate(good!)} or vector(0))\n/\n${rate(total)}\n)`;
+  }
   if (spec.sli.type === "availability") {
     const bad = `sum(rate(gantry_http_requests_total${selector(spec, ',code="5xx"')}${range}))`;
     return `(${bad} or vector(0))\n/\nsum(rate(gantry_http_requests_total${selector(spec)}${range}))`;

@@ -45,13 +45,14 @@ export class SliStore {
     return this.#settings;
   }
 
-  async write(samples: readonly SliSample[]): Promise<void> {
-    if (samples.length === 0) return;
-    await this.#db
-      .insertInto("sli_points")
-      .values(samples.map((s) => toRow(s, fineTier)))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
+  /** Stores points, as sampled (fine) unless told; a point already stored stays as it was. */
+  async write(samples: readonly SliSample[], tier = fineTier): Promise<void> {
+    for (let i = 0; i < samples.length; i += 200)
+      await this.#db
+        .insertInto("sli_points")
+        .values(samples.slice(i, i + 200).map((s) => toRow(s, tier)))
+        .onConflict((oc) => oc.doNothing())
+        .execute();
   }
 
   /** Fine points ending at or before this are summed in coarse points. */

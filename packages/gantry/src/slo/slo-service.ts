@@ -111,6 +111,13 @@ export class SloService {
   }
 }
 
+/** "availability", "latency <= 250ms (v2)" or "ratio (Prometheus)". */
+function sliText(sli: SloSpec["sli"]): string {
+  if (sli.type === "ratio") return "ratio (Prometheus)";
+  const text = sli.type === "availability" ? "availability" : `latency <= ${formatDuration(sli.threshold)}`;
+  return sli.version ? `${text} (${sli.version})` : text;
+}
+
 function view(name: string, source: SloSource, spec: SloSpec, status: SloStatus | null): SloView {
   const declared = sloToInput(spec);
   return {
@@ -118,11 +125,7 @@ function view(name: string, source: SloSource, spec: SloSpec, status: SloStatus 
     source,
     declared,
     service: spec.service,
-    sli:
-      (spec.sli.type === "availability"
-        ? "availability"
-        : `latency <= ${formatDuration(spec.sli.threshold)}`) +
-      (spec.sli.version ? ` (${spec.sli.version})` : ""),
+    sli: sliText(spec.sli),
     objective: spec.objective,
     window:
       spec.window.type === "rolling"

@@ -124,13 +124,17 @@ export interface IncidentEventsTable {
 }
 
 export interface SliPointsTable {
+  /** The service; "@prometheus" for the SLIs read from Prometheus (slo/prometheus-sli.ts). */
   service: string;
+  /** The build version; for a Prometheus SLI, a digest of its URL and queries. */
   version: string;
   /** 0 fine, 1 coarse. */
   tier: number;
   span: number;
   at: number;
+  /** Events (requests); Prometheus SLIs' counts may be fractional (increase() extrapolates). */
   requests: number;
+  /** Bad events (5xx). */
   errors: number;
   /** JSON {upper bound in ms or "+Inf": count}, non-empty buckets only. */
   latency: string;

@@ -44,7 +44,8 @@ ${clientHelp}`,
           s.sli,
           pct(s.objective),
           s.window,
-          s.status?.budget.sli == null ? "no traffic" : pct(s.status.budget.sli),
+          (s.status?.budget.sli == null ? "no traffic" : pct(s.status.budget.sli)) +
+            (s.status?.sliSource.kind === "prometheus" && !s.status.sliSource.ok ? " (stale)" : ""),
           s.status ? pct(s.status.budget.remaining, 1) : "-",
           s.status ? fastestBurn(s) : "-",
           s.status?.severity?.toUpperCase() ?? "ok",
@@ -163,9 +164,19 @@ function burn(x: number): string {
 
 function showText(s: SloView): string {
   const lines = [`SLO ${s.name} (${s.source})`, `  service    ${s.service}`, `  SLI        ${s.sli}`];
+  const declared = s.declared as { sli?: { prometheus?: Record<string, string> } };
+  for (const [field, query] of Object.entries(declared.sli?.prometheus ?? {}))
+    if (field !== "url") lines.push(`  ${field.padEnd(10)} ${query}`);
   lines.push(`  objective  ${pct(s.objective)} over ${s.window}`);
   const st = s.status;
   if (!st) return `${lines.join("\n")}\n  (not evaluated yet)\n`;
+  const from = st.sliSource;
+  if (from.kind === "prometheus")
+    lines.push(
+      from.ok
+        ? `  data       Prometheus ${from.url}: ok${from.lastReadAt === null ? "" : `, last read ${new Date(from.lastReadAt).toISOString()}`}`
+        : `  data       Prometheus ${from.url}: ERROR since ${new Date(from.failingSince!).toISOString()}: ${from.error}; budget and burn rates are from the data read before`,
+    );
   const b = st.budget;
   lines.push(
     `  window     ${new Date(b.from).toISOString()} → ${new Date(b.to).toISOString()}${b.end !== b.to ? ` (period ends ${new Date(b.end).toISOString()})` : ""}`,
