@@ -11,7 +11,7 @@ export {
   workbookBurnRateRules,
 } from "./burn-rate.ts";
 export { type ErrorBudget, errorBudget } from "./error-budget.ts";
-export { importOpenSlo } from "./openslo.ts";
+export { importOpenSlo, type OpenSloImportOptions } from "./openslo.ts";
 export { prometheusRules } from "./prometheus-rules.ts";
 export {
   PrometheusSli,

@@ -9,14 +9,25 @@ import {
   sloSpec,
 } from "../config/index.ts";
 import { GantryError } from "../errors/index.ts";
+import { counterQuery } from "../prometheus/index.ts";
+
+/** What an import may be told besides the file. */
+export interface OpenSloImportOptions {
+  /** The Prometheus server of metric sources that name none (no spec.url, no DataSource URL). */
+  prometheusUrl?: string | undefined;
+}
 
 /**
- * OpenSLO v1 (kinds SLO, SLI, AlertPolicy and AlertCondition) read into Gantry SLOs. Gantry
- * measures SLIs from its own router, so a metric source must be `type: Gantry`; what Gantry
+ * OpenSLO v1 (kinds SLO, SLI, AlertPolicy, AlertCondition and DataSource) read into Gantry
+ * SLOs. A metric source is `type: Gantry` (the router's figures) or `type: Prometheus` (a
+ * ratio of counters, read as in gantry.yaml's `sli: {type: ratio, prometheus}`); what Gantry
  * cannot honour (time-slice budgeting, several objectives, other metric sources) is refused
  * with the field and the fix rather than approximated. See docs/integrations.md#openslo.
  */
-export function importOpenSlo(text: string): { name: string; spec: SloSpec }[] {
+export function importOpenSlo(
+  text: string,
+  options: OpenSloImportOptions = {},
+): { name: string; spec: SloSpec }[] {
   const docs = parseAllDocuments(text, { uniqueKeys: true });
   const objects: OpenSloObject[] = [];
   for (const [i, doc] of (Array.isArray(docs) ? docs : [docs]).entries()) {
@@ -34,6 +45,7 @@ export function importOpenSlo(text: string): { name: string; spec: SloSpec }[] {
   const slis = byKind("SLI");
   const policies = byKind("AlertPolicy");
   const conditions = byKind("AlertCondition");
+  const dataSources = byKind("DataSource");
   const slos = objects.filter((o) => o.kind === "SLO");
   if (slos.length === 0)
     fail(
@@ -44,7 +56,7 @@ export function importOpenSlo(text: string): { name: string; spec: SloSpec }[] {
     const where = `SLO ${slo.metadata.name}`;
     const name = sloName.safeParse(slo.metadata.name);
     if (!name.success) fail(`${where}: metadata.name: ${name.error.issues[0]!.message}`, "metadata.name");
-    const input = toGantry(slo, { slis, policies, conditions }, where);
+    const input = toGantry(slo, { slis, policies, conditions, dataSources, options }, where);
     const result = sloSpec.safeParse(input);
     if (!result.success) fail(`${where}:\n  ${describeIssues(result.error, input).join("\n  ")}`, where);
     return { name: slo.metadata.name, spec: result.data };
@@ -74,6 +86,8 @@ interface Refs {
   slis: Map<string, OpenSloObject>;
   policies: Map<string, OpenSloObject>;
   conditions: Map<string, OpenSloObject>;
+  dataSources: Map<string, OpenSloObject>;
+  options: OpenSloImportOptions;
 }
 
 type Json = Record<string, unknown>;
@@ -111,7 +125,7 @@ function toGantry(slo: OpenSloObject, refs: Refs, where: string): SloSpecInput {
         ? spec.service
         : fail(`${where}: spec.service is required`, "spec.service"),
     ...(typeof spec.description === "string" && { description: spec.description.slice(0, 500) }),
-    sli: sli(indicator, objective, where),
+    sli: sli(indicator, objective, refs, where),
     objective: target,
     window: timeWindow(spec.timeWindow, where),
     alerting: { burnRates: alertRules(spec.alertPolicies, refs, where) },
@@ -134,22 +148,89 @@ function resolveIndicator(spec: Json, refs: Refs, where: string): Json {
   return obj(inline.spec);
 }
 
-/** The Gantry metric a metric source names: `{type: Gantry, spec: {metric, threshold?, version?}}`. */
-function gantryMetric(source: unknown, where: string, field: string): Json {
+/** A metric source's type, from `type` or the DataSource its `metricSourceRef` names. */
+function sourceType(source: unknown, refs: Refs): string {
   const ms = obj(obj(source).metricSource);
-  const type = String(ms.type ?? ms.metricSourceRef ?? "");
-  if (type.toLowerCase() !== "gantry")
-    fail(
-      `${where}: ${field}.metricSource.type ${JSON.stringify(type || "(none)")}: Gantry measures SLIs from its own router; write type: Gantry with spec.metric (requests, errors, good-requests or latency)`,
-      `${field}.metricSource.type`,
-    );
-  return obj(ms.spec);
+  const ref = typeof ms.metricSourceRef === "string" ? refs.dataSources.get(ms.metricSourceRef) : undefined;
+  return String(ms.type ?? ref?.spec.type ?? ms.metricSourceRef ?? "");
 }
 
-function sli(indicator: Json, objective: Json, where: string): SloSpecInput["sli"] {
+/** The Gantry metric a metric source names: `{type: Gantry, spec: {metric, threshold?, version?}}`. */
+function gantryMetric(source: unknown, refs: Refs, where: string, field: string): Json {
+  const type = sourceType(source, refs);
+  if (type.toLowerCase() !== "gantry")
+    fail(
+      `${where}: ${field}.metricSource.type ${JSON.stringify(type || "(none)")}: Gantry reads SLIs from its own router (type: Gantry with spec.metric: requests, errors, good-requests or latency) or from Prometheus counters (type: Prometheus in a ratioMetric)`,
+      `${field}.metricSource.type`,
+    );
+  return obj(obj(obj(source).metricSource).spec);
+}
+
+const isPrometheus = (source: unknown, refs: Refs) => sourceType(source, refs).toLowerCase() === "prometheus";
+
+/** A ratioMetric of Prometheus counters: `{type: Prometheus, spec: {query}}` for good (or bad) and total. */
+function prometheusSli(ratio: Json, refs: Refs, where: string): SloSpecInput["sli"] {
+  if (ratio.counter === false)
+    fail(
+      `${where}: ratioMetric.counter is false: Gantry reads Prometheus counters and takes their increase itself; write counter: true with queries of counters (a series selector, or sum() of one)`,
+      "ratioMetric.counter",
+    );
+  if (ratio.good !== undefined && ratio.bad !== undefined)
+    fail(`${where}: ratioMetric has both good and bad; give one of them beside total`, "ratioMetric.good");
+  const part = ratio.good !== undefined ? "good" : "bad";
+  if (ratio[part] === undefined || ratio.total === undefined)
+    fail(`${where}: ratioMetric needs good (or bad) and total`, "ratioMetric.total");
+  const read = (key: "good" | "bad" | "total") => {
+    const field = `ratioMetric.${key}.metricSource`;
+    if (!isPrometheus(ratio[key], refs))
+      fail(
+        `${where}: ${field}.type ${JSON.stringify(sourceType(ratio[key], refs) || "(none)")}: good (or bad) and total must all come from Prometheus`,
+        `${field}.type`,
+      );
+    const ms = obj(obj(ratio[key]).metricSource);
+    const spec = obj(ms.spec);
+    const query = spec.query ?? spec.promql;
+    if (typeof query !== "string" || query.trim() === "")
+      fail(`${where}: ${field}.spec.query is required: the PromQL of a counter`, `${field}.spec.query`);
+    const parsed = counterQuery(query);
+    if ("error" in parsed)
+      fail(`${where}: ${field}.spec.query ${JSON.stringify(query)}: ${parsed.error}`, `${field}.spec.query`);
+    const ref = typeof ms.metricSourceRef === "string" ? refs.dataSources.get(ms.metricSourceRef) : undefined;
+    const url = spec.url ?? dataSourceUrl(ref) ?? refs.options.prometheusUrl;
+    if (typeof url !== "string")
+      fail(
+        `${where}: ${field} names no Prometheus URL: give spec.url, a metricSourceRef to a DataSource with connectionDetails.url, or import with --prometheus-url URL`,
+        `${field}.spec.url`,
+      );
+    return { query, url };
+  };
+  const counted = read(part);
+  const total = read("total");
+  if (counted.url !== total.url)
+    fail(
+      `${where}: ratioMetric.${part} reads ${counted.url} but total reads ${total.url}; both must come from one Prometheus`,
+      "ratioMetric.total.metricSource",
+    );
+  return { type: "ratio", prometheus: { url: total.url, [part]: counted.query, total: total.query } };
+}
+
+/** `connectionDetails: {url}` or `[{url}]` of a DataSource. */
+function dataSourceUrl(source: OpenSloObject | undefined): string | undefined {
+  const details = source?.spec.connectionDetails;
+  const list = Array.isArray(details) ? details.map(obj) : [obj(details)];
+  const url = list.find((d) => typeof d.url === "string")?.url;
+  return typeof url === "string" ? url : undefined;
+}
+
+function sli(indicator: Json, objective: Json, refs: Refs, where: string): SloSpecInput["sli"] {
   const version = (m: Json) => (typeof m.version === "string" ? { version: m.version } : {});
   if (indicator.thresholdMetric) {
-    const m = gantryMetric(indicator.thresholdMetric, where, "indicator.spec.thresholdMetric");
+    if (isPrometheus(indicator.thresholdMetric, refs))
+      fail(
+        `${where}: a thresholdMetric from Prometheus is not read: Gantry reads Prometheus SLIs as a ratioMetric of counters (good or bad, and total)`,
+        "thresholdMetric.metricSource.type",
+      );
+    const m = gantryMetric(indicator.thresholdMetric, refs, where, "indicator.spec.thresholdMetric");
     if (m.metric !== "latency")
       fail(
         `${where}: a thresholdMetric must be spec.metric: latency (the objective's value is a latency in ms)`,
@@ -172,16 +253,18 @@ function sli(indicator: Json, objective: Json, where: string): SloSpecInput["sli
     fail(`${where}: the SLI needs ratioMetric or thresholdMetric`, "indicator.spec");
   if (ratio.raw)
     fail(`${where}: ratioMetric.raw is not supported; give good (or bad) and total`, "ratioMetric.raw");
-  const total = gantryMetric(ratio.total, where, "ratioMetric.total");
+  if ([ratio.good, ratio.bad, ratio.total].some((m) => m !== undefined && isPrometheus(m, refs)))
+    return prometheusSli(ratio, refs, where);
+  const total = gantryMetric(ratio.total, refs, where, "ratioMetric.total");
   if (total.metric !== "requests")
     fail(`${where}: ratioMetric.total must be spec.metric: requests`, "ratioMetric.total");
   if (ratio.bad) {
-    const bad = gantryMetric(ratio.bad, where, "ratioMetric.bad");
+    const bad = gantryMetric(ratio.bad, refs, where, "ratioMetric.bad");
     if (bad.metric !== "errors")
       fail(`${where}: ratioMetric.bad must be spec.metric: errors (5xx answers)`, "ratioMetric.bad");
     return { type: "availability", ...version(bad) };
   }
-  const good = gantryMetric(ratio.good, where, "ratioMetric.good");
+  const good = gantryMetric(ratio.good, refs, where, "ratioMetric.good");
   if (good.metric === "good-requests") return { type: "availability", ...version(good) };
   if (good.metric === "latency" && (typeof good.threshold === "string" || typeof good.threshold === "number"))
     return { type: "latency", threshold: good.threshold, ...version(good) };

@@ -1,7 +1,7 @@
 import type { AuditLog } from "../audit/index.ts";
 import { formatDuration, type SloSpec, sloToInput } from "../config/index.ts";
 import { GantryError } from "../errors/index.ts";
-import { importOpenSlo } from "./openslo.ts";
+import { importOpenSlo, type OpenSloImportOptions } from "./openslo.ts";
 import { prometheusRules } from "./prometheus-rules.ts";
 import type { SliStore } from "./sli-store.ts";
 import { serviceSlis, type VersionSli } from "./sli-summary.ts";
@@ -90,8 +90,9 @@ export class SloService {
     text: string,
     actor: string,
     dryRun: boolean,
+    options: OpenSloImportOptions = {},
   ): Promise<{ name: string; spec: SloSpec }[]> {
-    const slos = importOpenSlo(text);
+    const slos = importOpenSlo(text, options);
     if (!dryRun) await this.put(slos, "openslo", actor);
     return slos;
   }

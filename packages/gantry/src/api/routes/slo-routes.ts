@@ -56,10 +56,19 @@ export function sloRoutes(ctx: ApiContext): RouteDef[] {
       url: "/api/v1/slos/import/openslo",
       permission: "admin",
       tag: "slos",
-      summary: "Import OpenSLO v1 YAML (kinds SLO, SLI, AlertPolicy, AlertCondition); dryRun only checks it",
-      body: z.object({ yaml: z.string().min(1).max(1_000_000), dryRun: z.boolean().default(false) }).strict(),
+      summary:
+        "Import OpenSLO v1 YAML (kinds SLO, SLI, AlertPolicy, AlertCondition, DataSource); dryRun only checks it; prometheusUrl serves Prometheus metric sources that name no URL",
+      body: z
+        .object({
+          yaml: z.string().min(1).max(1_000_000),
+          dryRun: z.boolean().default(false),
+          prometheusUrl: z.string().optional(),
+        })
+        .strict(),
       handler: async ({ body, principal }) => {
-        const slos = await ctx.slos.importOpenSlo(body.yaml, principal.name, body.dryRun);
+        const slos = await ctx.slos.importOpenSlo(body.yaml, principal.name, body.dryRun, {
+          prometheusUrl: body.prometheusUrl,
+        });
         return { dryRun: body.dryRun, imported: slos.map((s) => s.name) };
       },
     }),

@@ -7,7 +7,7 @@ import { type Command, clientHelp, clientOptions, requirePositional } from "../c
 import { printJson, table } from "../render.ts";
 
 const usage =
-  "gantry slo list | show NAME | sli SERVICE [--window 5m] | import FILE [--dry-run] | export prometheus [--output FILE] | delete NAME";
+  "gantry slo list | show NAME | sli SERVICE [--window 5m] | import FILE [--dry-run] [--prometheus-url URL] | export prometheus [--output FILE] | delete NAME";
 
 export const slo: Command = {
   name: "slo",
@@ -17,7 +17,9 @@ export const slo: Command = {
   show NAME            one SLO: window, events, budget and SLA, each alert rule's burn rates
   sli SERVICE          per-version SLIs over --window (default 5m): requests/s, availability,
                        p50/p90/p99, CPU cores and memory of its instances
-  import FILE          read OpenSLO v1 YAML (SLO, SLI, AlertPolicy, AlertCondition); --dry-run checks only
+  import FILE          read OpenSLO v1 YAML (SLO, SLI, AlertPolicy, AlertCondition, DataSource);
+                       --dry-run checks only; --prometheus-url URL serves Prometheus metric
+                       sources that name no URL
   export prometheus    recording and alerting rules for Prometheus (stdout, or --output FILE)
   delete NAME          delete an SLO declared through the API or imported
 
@@ -27,6 +29,7 @@ ${clientHelp}`,
     ...clientOptions,
     window: { type: "string" },
     "dry-run": { type: "boolean" },
+    "prometheus-url": { type: "string" },
     output: { type: "string", short: "o" },
   },
   async run(values, positionals) {
@@ -106,9 +109,11 @@ ${clientHelp}`,
         });
       }
       const dryRun = values["dry-run"] === true;
+      const prometheusUrl = values["prometheus-url"] as string | undefined;
       const result = await client.request<{ imported: string[] }>("POST", "/api/v1/slos/import/openslo", {
         yaml,
         dryRun,
+        ...(prometheusUrl !== undefined && { prometheusUrl }),
       });
       if (values.json) printJson(result);
       else
