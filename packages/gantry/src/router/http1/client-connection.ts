@@ -9,6 +9,7 @@ import {
   methodNames,
   newParser,
 } from "./llhttp.ts";
+import { SocketIo } from "./socket-io.ts";
 
 /** What the proxy does with one request; the connection feeds it the request body. */
 export interface RequestHandler {
@@ -52,6 +53,7 @@ export class ClientConnection {
   readonly #parser: HttpParser;
   readonly #limits: ClientLimits;
   readonly #dispatch: Dispatch;
+  readonly #io: SocketIo;
   readonly #queue: Queued[] = [];
   #headers: string[] = [];
   #url = "";
@@ -75,9 +77,23 @@ export class ClientConnection {
     this.#parser = newParser("request", limits.maxHeaderSize);
     this.#bindParser();
     socket.setNoDelay(true);
-    socket.on("data", (data: Buffer) => this.#read(data));
+    this.#io = new SocketIo(socket, (data) => this.#read(data));
     socket.on("error", () => socket.destroy());
     socket.on("close", () => this.#closed());
+  }
+
+  /** Stops reading requests (back-pressure), until resumeReading. */
+  pauseReading(): void {
+    this.#io.pause();
+  }
+
+  resumeReading(): void {
+    this.#io.resume();
+  }
+
+  /** Calls `then` once the client has taken what was written (after a write returned false). */
+  onceDrained(then: () => void): void {
+    this.#io.onceDrained(then);
   }
 
   get busy(): boolean {
@@ -101,7 +117,7 @@ export class ClientConnection {
   uncork(): boolean {
     const batch = this.#batch;
     this.#batch = undefined;
-    return batch ? this.socket.write(batch, "latin1") : !this.socket.writableNeedDrain;
+    return batch ? this.#io.write(batch) : !this.#io.needDrain;
   }
 
   /** Strings are heads and framing: latin1, as llhttp decoded them, so bytes pass unchanged. */
@@ -115,16 +131,16 @@ export class ClientConnection {
         this.#batch += data.toString("latin1");
         return true;
       }
-      if (this.#batch) this.socket.write(this.#batch, "latin1");
+      if (this.#batch) this.#io.write(this.#batch);
       this.#batch = "";
     }
-    return typeof data === "string" ? this.socket.write(data, "latin1") : this.socket.write(data);
+    return this.#io.write(data);
   }
 
   /** The response to the current request is complete. */
   finish(keepAlive: boolean): void {
     if (this.#batch) {
-      this.socket.write(this.#batch, "latin1");
+      this.#io.write(this.#batch);
       this.#batch = "";
     }
     this.#responding = false;
@@ -177,7 +193,7 @@ export class ClientConnection {
       this.#deadline = performance.now() + this.#limits.bodyIdleMs;
       if (this.#responding || this.#queue.length > 0) {
         this.#queue.push({ head, chunks: [], ended: false });
-        this.socket.pause();
+        this.#io.pause();
       } else this.#start(head);
       return 0;
     };
@@ -215,7 +231,7 @@ export class ClientConnection {
     this.#start(queued.head, queued.ended);
     for (const chunk of queued.chunks) this.#current?.body(chunk);
     if (queued.ended) this.#current?.end();
-    if (this.#queue.length === 0) this.socket.resume();
+    if (this.#queue.length === 0) this.#io.resume();
   }
 
   #read(data: Buffer): void {
@@ -225,7 +241,7 @@ export class ClientConnection {
     }
     const result = this.#parser.execute(data);
     if (typeof result === "number") return;
-    this.socket.pause();
+    this.#io.pause();
     if (this.#responding) {
       this.socket.destroy();
       return;

@@ -71,8 +71,8 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
   #over = false;
   /** The copy of this exchange sent to a shadow candidate, when it is mirrored. */
   #mirror: MirrorCapture | undefined;
-  readonly #resumeClient = () => this.#conn.socket.resume();
-  readonly #resumeUpstream = () => this.#up?.socket.resume();
+  readonly #resumeClient = () => this.#conn.resumeReading();
+  readonly #resumeUpstream = () => this.#up?.resumeReading();
 
   constructor(
     ctx: ExchangeContext,
@@ -116,7 +116,7 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
     else {
       this.#held.push(chunk);
       // Nothing more from the client until there is somewhere to put it.
-      this.#conn.socket.pause();
+      this.#conn.pauseReading();
     }
   }
 
@@ -144,8 +144,8 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
 
   uncork(): void {
     if (!this.#conn.uncork() && this.#up && !this.#over) {
-      this.#up.socket.pause();
-      this.#conn.socket.once("drain", this.#resumeUpstream);
+      this.#up.pauseReading();
+      this.#conn.onceDrained(this.#resumeUpstream);
     }
   }
 
@@ -257,7 +257,7 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
     this.#held = [];
     for (const chunk of held) this.#writeBody(up, chunk);
     if (this.#requestEnded) this.#sendEnd(up);
-    if (held.length > 0) this.#conn.socket.resume();
+    if (held.length > 0) this.#conn.resumeReading();
   }
 
   /** The end of a chunked request body (a Content-Length body ends by itself). */
@@ -277,8 +277,8 @@ export class ForwardExchange implements RequestHandler, ResponseSink {
       ok = up.write(chunkSuffix);
     } else ok = up.write(chunk);
     if (!ok) {
-      this.#conn.socket.pause();
-      up.socket.once("drain", this.#resumeClient);
+      this.#conn.pauseReading();
+      up.onceDrained(this.#resumeClient);
     }
   }
 

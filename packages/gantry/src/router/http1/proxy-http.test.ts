@@ -136,6 +136,99 @@ describe("the router's HTTP/1.1 proxying", () => {
     expect(await exited).toBe(0);
   });
 
+  it("holds a fast instance back while a slow client reads a large response, and delivers it intact", async () => {
+    const piece = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < piece.length; i++) piece[i] = (i * 7) % 251;
+    const pieces = 1024; // 64 MiB: far more than every kernel buffer on the way can hold
+    let written = 0;
+    const up = await startUpstream(cleanups, (_req, res) => {
+      res.writeHead(200, { "content-length": String(pieces * piece.length) });
+      const more = () => {
+        while (written < pieces * piece.length) {
+          written += piece.length;
+          if (!res.write(piece)) return void res.once("drain", more);
+        }
+        res.end();
+      };
+      more();
+    });
+    const r = await startRouter(cleanups);
+    await r.admin.putPolicy(onePolicy(1, up.port));
+    const socket = connect(r.port, "127.0.0.1");
+    const hash = createHash("sha1");
+    let head = Buffer.alloc(0);
+    let received = 0;
+    socket.on("data", (d: Buffer) => {
+      if (!head.includes("\r\n\r\n")) {
+        head = Buffer.concat([head, d]);
+        const end = head.indexOf("\r\n\r\n");
+        if (end === -1) return;
+        d = head.subarray(end + 4);
+        head = head.subarray(0, end + 4);
+      }
+      received += d.length;
+      hash.update(d);
+    });
+    socket.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    socket.pause();
+    await sleep(1500);
+    // What is not read yet waits in socket buffers and the instance, not in the router's memory.
+    expect(written).toBeLessThan(40 * 1024 * 1024);
+    socket.resume();
+    await new Promise((resolve) => socket.on("close", resolve));
+    expect(head.toString("latin1")).toMatch(/^HTTP\/1.1 200 OK\r\n/);
+    expect(head.toString("latin1")).toContain(`content-length: ${pieces * piece.length}\r\n`);
+    const expected = createHash("sha1");
+    for (let i = 0; i < pieces; i++) expected.update(piece);
+    expect(received).toBe(pieces * piece.length);
+    expect(hash.digest("hex")).toBe(expected.digest("hex"));
+  });
+
+  it("holds a fast client back while a slow instance reads a large upload, and delivers it intact", async () => {
+    const piece = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < piece.length; i++) piece[i] = (i * 13) % 253;
+    const pieces = 1024;
+    const hash = createHash("sha1");
+    let read = 0;
+    let reading = false;
+    const up = await startUpstream(cleanups, (req, res) => {
+      req.pause();
+      req.on("data", (d: Buffer) => {
+        read += d.length;
+        hash.update(d);
+      });
+      req.on("end", () => res.end(String(read)));
+      setTimeout(() => {
+        reading = true;
+        req.resume();
+      }, 1500);
+    });
+    const r = await startRouter(cleanups);
+    await r.admin.putPolicy(onePolicy(1, up.port));
+    const socket = connect(r.port, "127.0.0.1");
+    let sent = 0;
+    let sentBeforeReading = 0;
+    let answer = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (d: string) => (answer += d));
+    socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${pieces * piece.length}\r\n\r\n`);
+    const more = () => {
+      while (sent < pieces * piece.length) {
+        sent += piece.length;
+        if (!reading) sentBeforeReading = sent;
+        if (!socket.write(piece)) return void socket.once("drain", more);
+      }
+    };
+    more();
+    while (!answer.includes("\r\n\r\n") || !answer.endsWith(String(pieces * piece.length))) await sleep(50);
+    socket.destroy();
+    expect(sentBeforeReading).toBeLessThan(40 * 1024 * 1024);
+    const expected = createHash("sha1");
+    for (let i = 0; i < pieces; i++) expected.update(piece);
+    expect(read).toBe(pieces * piece.length);
+    expect(hash.digest("hex")).toBe(expected.digest("hex"));
+  });
+
   it("stops the upstream request when the client goes away, and counts it out of /inflight", async () => {
     let upstreamClosed = false;
     const slow = await startUpstream(cleanups, (_req, res) => {

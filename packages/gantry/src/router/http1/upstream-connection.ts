@@ -7,6 +7,7 @@ import {
   kOnMessageComplete,
   newParser,
 } from "./llhttp.ts";
+import { SocketIo } from "./socket-io.ts";
 
 /** Where an upstream connection reports the answer to the request it carries. */
 export interface ResponseSink {
@@ -35,6 +36,7 @@ export class UpstreamConnection {
   readonly socket: Socket;
   readonly #parser: HttpParser;
   readonly #timeouts: UpstreamTimeouts;
+  readonly #io: SocketIo;
   #sink: ResponseSink | undefined;
   #headRequest = false;
   #headers: string[] = [];
@@ -63,7 +65,7 @@ export class UpstreamConnection {
       this.deadline = performance.now() + this.#timeouts.responseMs;
       this.onConnect?.();
     });
-    this.socket.on("data", (data: Buffer) => this.#read(data));
+    this.#io = new SocketIo(this.socket, (data) => this.#read(data));
     this.socket.on("end", () => this.#ended());
     this.socket.on("error", (error: NodeJS.ErrnoException) => this.#fail(error.code ?? "ECONNRESET"));
     this.socket.on("close", () => {
@@ -82,12 +84,26 @@ export class UpstreamConnection {
     this.#interim = false;
     this.deadline =
       performance.now() + (this.connected ? this.#timeouts.responseMs : this.#timeouts.connectMs);
-    this.socket.write(head, "latin1");
+    this.#io.write(head);
+  }
+
+  /** Stops reading the response (the client is not keeping up), until resumeReading. */
+  pauseReading(): void {
+    this.#io.pause();
+  }
+
+  resumeReading(): void {
+    this.#io.resume();
   }
 
   /** Writes request body bytes; false asks the caller to wait for 'drain'. */
   write(data: string | Buffer): boolean {
-    return typeof data === "string" ? this.socket.write(data, "latin1") : this.socket.write(data);
+    return this.#io.write(data);
+  }
+
+  /** Calls `then` once the instance has taken what was written (after a write returned false). */
+  onceDrained(then: () => void): void {
+    this.#io.onceDrained(then);
   }
 
   /** The exchange is over (or gave up): the connection goes idle or away. */
