@@ -56,6 +56,28 @@ describe("message heads through the proxy", () => {
     expect(old.head).toContain("connection: close");
   });
 
+  it("drops the instance's hop-by-hop, Connection-listed and X-Forwarded-* headers in any case, passing the rest as spelled", () => {
+    const req = { method: "GET", versionMinor: 1, keepAlive: true };
+    const out = clientResponseHead(
+      200,
+      "OK",
+      [
+        ...["Server", "nginx", "CONNECTION", "X-Private, keep-alive", "x-private", "secret"],
+        ...["Keep-Alive", "timeout=5", "X-FORWARDED-HOST", "evil", "x-forwarded-prefix", "/p"],
+        ...["Upgrade", "h2c", "X-Frame-Options", "DENY", "Content-LENGTH", "2", "Set-Cookie", "a=1"],
+      ],
+      req,
+    );
+    expect(out.head).toBe(
+      "HTTP/1.1 200 OK\r\nServer: nginx\r\nX-Frame-Options: DENY\r\nSet-Cookie: a=1\r\ncontent-length: 2\r\n\r\n",
+    );
+    const pinned = get(["HOST", "a", "X-Gantry-PIN", "t", "TE", "trailers", "X-Request-Id", "7"]);
+    expect(pinned.pin).toBe("t");
+    expect(upstreamRequestHead(pinned, "c")).toBe(
+      "GET /a?b=1 HTTP/1.1\r\nHOST: a\r\nX-Request-Id: 7\r\nx-forwarded-for: c\r\nx-forwarded-proto: http\r\nx-forwarded-host: a\r\n\r\n",
+    );
+  });
+
   it("sends no body for HEAD, 204 and 304, and no Content-Length for 204", () => {
     const req = { method: "GET", versionMinor: 1, keepAlive: true };
     expect(clientResponseHead(200, "OK", ["Content-Length", "9"], { ...req, method: "HEAD" })).toMatchObject({
