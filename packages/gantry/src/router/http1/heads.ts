@@ -7,7 +7,7 @@ import { STATUS_CODES } from "node:http";
  */
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and the framing headers the proxy sets itself. */
-const notForwarded = new Set([
+const notForwarded = [
   "connection",
   "keep-alive",
   "proxy-connection",
@@ -24,23 +24,50 @@ const notForwarded = new Set([
   "x-forwarded-host",
   // A pin ticket is for the router; the application never sees it.
   "x-gantry-pin",
-]);
+];
 
 /**
- * Marks, by length, the header names in `names`. A header whose name has no mark is none of
- * them, which spares lower-casing every name of every message (a copy for each capitalised
- * name, a tenth of the work of building a head).
+ * Header names the proxy acts on, recognised in any case without lower-casing the name (a
+ * copy for every capitalised name of every message, a tenth of the work of building a
+ * head): candidates by length and first letter, then compared letter by letter.
  */
-function byLength(names: Iterable<string>): Uint8Array {
-  const table = new Uint8Array(64);
-  for (const name of names) table[name.length] = 1;
-  return table;
+class HeaderNames {
+  readonly #byKey: (string[] | undefined)[] = [];
+
+  constructor(lowerCaseNames: Iterable<string>) {
+    for (const name of lowerCaseNames) {
+      const at = key(name);
+      this.#byKey[at] = [...(this.#byKey[at] ?? []), name];
+    }
+  }
+
+  /** The lower-case name of the set that `name` is, in any case; undefined when none. */
+  find(name: string): string | undefined {
+    const candidates = this.#byKey[key(name)];
+    if (candidates === undefined) return undefined;
+    for (const candidate of candidates) if (startsWithLowerCase(name, candidate)) return candidate;
+    return undefined;
+  }
 }
 
-const mayNotForward = byLength(notForwarded);
+function key(name: string): number {
+  return name.length < 64 ? name.length * 32 + (name.charCodeAt(0) & 31) : 0;
+}
+
+/** Whether `name` starts with `lower` (lower-case) in any case. */
+function startsWithLowerCase(name: string, lower: string): boolean {
+  if (name.length < lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+const hopByHop = new HeaderNames(notForwarded);
 
 /** The names readRequestHead looks for. */
-const mayRead = byLength([
+const readNames = new HeaderNames([
   "host",
   "accept",
   "content-length",
@@ -69,7 +96,7 @@ export interface RequestHead {
   expectContinue: boolean;
   keepAlive: boolean;
   forwardedFor: string;
-  /** Header names the client's Connection header lists (also hop-by-hop). */
+  /** Header names the client's Connection header lists (also hop-by-hop), beyond those always dropped. */
   connectionTokens: string[];
   /** The X-Gantry-Pin ticket, "" when absent (read here, in the one pass over the headers). */
   pin: string;
@@ -99,10 +126,8 @@ export function readRequestHead(
     pin: "",
   };
   for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    if (mayRead[name.length] !== 1) continue;
     const value = headers[i + 1]!;
-    switch (name.toLowerCase()) {
+    switch (readNames.find(headers[i]!)) {
       case "host":
         head.host = value;
         break;
@@ -125,7 +150,7 @@ export function readRequestHead(
         head.forwardedFor = head.forwardedFor ? `${head.forwardedFor}, ${value}` : value;
         break;
       case "connection":
-        for (const token of value.split(",")) head.connectionTokens.push(token.trim().toLowerCase());
+        head.connectionTokens = head.connectionTokens.concat(connectionTokens(value));
         break;
       case "x-gantry-pin":
         head.pin = value;
@@ -151,10 +176,8 @@ export function upstreamRequestHead(
   const headers = req.headers;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
-    if (tokens.length > 0 || mayNotForward[name.length] === 1) {
-      const lower = name.toLowerCase();
-      if (notForwarded.has(lower) || tokens.includes(lower)) continue;
-    }
+    if (hopByHop.find(name) !== undefined) continue;
+    if (tokens.length > 0 && tokens.includes(name.toLowerCase())) continue;
     head += `${name}: ${headers[i + 1]}\r\n`;
   }
   const forwardedFor = req.forwardedFor ? `${req.forwardedFor}, ${clientAddress}` : clientAddress;
@@ -164,6 +187,20 @@ export function upstreamRequestHead(
   if (req.chunked) head += "transfer-encoding: chunked\r\n";
   else if (req.contentLength !== undefined) head += `content-length: ${req.contentLength}\r\n`;
   return `${head}\r\n`;
+}
+
+/**
+ * The header names a Connection header lists, which are hop-by-hop too (RFC 9110 §7.6.1);
+ * "close" and names dropped anyway (keep-alive…) are left out, so the usual
+ * "Connection: keep-alive" lists nothing more to look for.
+ */
+function connectionTokens(value: string): string[] {
+  const out: string[] = [];
+  for (const raw of value.split(",")) {
+    const token = raw.trim().toLowerCase();
+    if (token !== "" && token !== "close" && hopByHop.find(token) === undefined) out.push(token);
+  }
+  return out;
 }
 
 /** How a response body travels to the client. */
@@ -190,18 +227,17 @@ export function clientResponseHead(
   let length: string | undefined;
   let drop: string[] = [];
   for (let i = 0; i < headers.length; i += 2)
-    if (headers[i]!.length === 10 && headers[i]!.toLowerCase() === "connection")
-      drop = drop.concat(headers[i + 1]!.split(",").map((t) => t.trim().toLowerCase()));
+    if (hopByHop.find(headers[i]!) === "connection") drop = drop.concat(connectionTokens(headers[i + 1]!));
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
-    // x-forwarded-* (names starting with x or X, longer than the prefix) are the proxy's own.
-    const forwarded = name.length > 12 && (name.charCodeAt(0) | 0x20) === 0x78;
-    if (drop.length > 0 || forwarded || mayNotForward[name.length] === 1) {
-      const lower = name.toLowerCase();
-      if (lower === "content-length") length = headers[i + 1];
-      if (notForwarded.has(lower) || drop.includes(lower)) continue;
-      if (lower.startsWith("x-forwarded-")) continue;
+    const known = hopByHop.find(name);
+    if (known !== undefined) {
+      if (known === "content-length") length = headers[i + 1];
+      continue;
     }
+    // X-Forwarded-* are the proxy's to set, towards the instance; none go back to the client.
+    if (name.length > 12 && startsWithLowerCase(name, "x-forwarded-")) continue;
+    if (drop.length > 0 && drop.includes(name.toLowerCase())) continue;
     head += `${name}: ${headers[i + 1]}\r\n`;
   }
   const bodiless = req.method === "HEAD" || status < 200 || status === 204 || status === 304;
