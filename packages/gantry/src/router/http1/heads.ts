@@ -195,6 +195,7 @@ export function upstreamRequestHead(
  * "Connection: keep-alive" lists nothing more to look for.
  */
 function connectionTokens(value: string): string[] {
+  if (value.length === 10 && startsWithLowerCase(value, "keep-alive")) return [];
   const out: string[] = [];
   for (const raw of value.split(",")) {
     const token = raw.trim().toLowerCase();
