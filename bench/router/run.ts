@@ -14,6 +14,7 @@ import { startGantryRouter } from "./gantry-router.ts";
 import { haproxyArgs, installPeers, nginxProxyArgs, nginxUpstreamArgs } from "./peers.ts";
 import { cpuSeconds, freePort, NoiseMeter, PinnedProcesses, waitForHttp } from "./processes.ts";
 import { summariseProfile } from "./profile-summary.ts";
+import { measureStalls } from "./stalls.ts";
 import { type WrkResult, wrkAtRate, wrkMax } from "./wrk.ts";
 
 const { values: flags } = parseArgs({
@@ -227,6 +228,11 @@ async function main(processes: PinnedProcesses, work: string): Promise<string> {
   const how = wrk2
     ? "wrk2 -R (fixed rate, latency from each request's scheduled time)"
     : "wrk2 is not in Debian: wrk paced by a Lua delay() per connection (closed loop, p99 is a lower bound)";
+  const stalls = await measureStalls([clientCpu, proxyCpu]);
+  console.log(
+    `\nmachine stalls: with both cores busy, a core was kept from running for up to ${ms(stalls.worstMs)} ms, ` +
+      `${(100 * stalls.share).toFixed(2)}% of the time in pauses over 0.5 ms (the floor under every p99 below)`,
+  );
   console.log(`\nhalf load: each target at half its own max, ${halfLoadSeconds} s, ${how}`);
   await halfLoad(rows, wrk2, work);
 
@@ -244,6 +250,12 @@ async function main(processes: PinnedProcesses, work: string): Promise<string> {
   if (rows.some((r) => Math.max(r.noise, r.halfNoise) > noiseLimit))
     console.log(
       "warning: other processes used the machine during some runs (noise column); rerun on a quiet machine",
+    );
+
+  if (stalls.worstMs > 1)
+    console.log(
+      `warning: this machine stops busy cores for up to ${ms(stalls.worstMs)} ms (${(100 * stalls.share).toFixed(2)}% of the time): ` +
+        "p99s at half load include such pauses and cannot show a difference under a millisecond here",
     );
 
   if (flags.profile) {
