@@ -27,6 +27,12 @@ const { values: flags } = parseArgs({
 const seconds = Number(flags.seconds);
 const warmupSeconds = 2;
 const halfLoadSeconds = Math.max(3, Math.round(seconds / 2));
+/**
+ * Each half-load measurement is taken this many times and the lowest p99 kept, for every
+ * target alike: a virtual machine's pauses (see stalls.ts) come and go, and one that lands in
+ * a run sets its p99 whatever the proxy does.
+ */
+const halfLoadAttempts = 3;
 const connections = Number(flags.connections);
 // wrk and the upstream share core 0; the proxy under test has core 1 to itself.
 const clientCpu = 0;
@@ -158,11 +164,15 @@ async function halfLoad(rows: Row[], wrk2: boolean, work: string): Promise<void>
       connections,
       seconds: halfLoadSeconds,
     };
-    const { result, noise } = await quietest(`${target.name} at ${rate.toFixed(0)}/s`, () =>
-      wrkAtRate({ ...o, rate, wrk2, workDir: work }),
-    );
-    row.halfNoise = Math.max(row.halfNoise, noise);
-    return result;
+    let best: { result: WrkResult; noise: number } | undefined;
+    for (let attempt = 0; attempt < halfLoadAttempts; attempt++) {
+      const run = await quietest(`${target.name} at ${rate.toFixed(0)}/s`, () =>
+        wrkAtRate({ ...o, rate, wrk2, workDir: work }),
+      );
+      if (!best || run.result.p99Ms < best.result.p99Ms) best = run;
+    }
+    row.halfNoise = Math.max(row.halfNoise, best!.noise);
+    return best!.result;
   };
   const direct = rows[0]!;
   for (const row of rows) {
@@ -233,15 +243,17 @@ async function main(processes: PinnedProcesses, work: string): Promise<string> {
     `\nmachine stalls: with both cores busy, a core was kept from running for up to ${ms(stalls.worstMs)} ms, ` +
       `${(100 * stalls.share).toFixed(2)}% of the time in pauses over 0.5 ms (the floor under every p99 below)`,
   );
-  console.log(`\nhalf load: each target at half its own max, ${halfLoadSeconds} s, ${how}`);
+  console.log(
+    `\nhalf load: each target at half its own max, ${halfLoadSeconds} s, the lowest p99 of ${halfLoadAttempts} runs, ${how}`,
+  );
   await halfLoad(rows, wrk2, work);
 
   printTable(rows);
   console.log(
-    "its CPU: share of one core the proxy (direct: the upstream) used at full load. noise: cores' worth of CPU other processes on the machine used meanwhile (full load, then half load; the quieter of up to 2 attempts).",
+    "its CPU: share of one core the proxy (direct: the upstream) used at full load. noise: cores' worth of CPU other processes on the machine used meanwhile (full load, then half load; the quieter of up to 2 attempts; at half load, that of the run kept).",
   );
   console.log(
-    "added p99 vs direct: the proxy's p99 at half its max rate minus the upstream's own p99 at that same rate.",
+    "added p99 vs direct: the proxy's p99 at half its max rate minus the upstream's own p99 at that same rate (each the lowest of its runs).",
   );
   const [, gantry, nginx, haproxy] = rows as [Row, Row, Row, Row];
   console.log(`gantry/haproxy throughput: ${(gantry.max.rps / haproxy.max.rps).toFixed(2)}`);
