@@ -164,3 +164,19 @@ export async function counterExporter(series: string[]): Promise<CounterExporter
     },
   };
 }
+
+/**
+ * Counts `perSecond` requests a second into `ok` and `failed`, in tenths of a second, the
+ * share `errorShare()` says failing; clear the returned timer to stop.
+ */
+export function steadyTraffic(
+  exporter: CounterExporter,
+  o: { ok: string; failed: string; perSecond: number; errorShare: () => number },
+): NodeJS.Timeout {
+  const perTick = o.perSecond / 10;
+  return setInterval(() => {
+    const bad = Math.round(perTick * o.errorShare());
+    exporter.add(o.ok, perTick - bad);
+    exporter.add(o.failed, bad);
+  }, 100);
+}

@@ -8,6 +8,7 @@ import {
   counterExporter,
   requirePrometheus,
   startPrometheus,
+  steadyTraffic,
   stopAllPrometheus,
   type TestPrometheus,
 } from "../prometheus.ts";
@@ -28,11 +29,7 @@ beforeAll(async () => {
   requirePrometheus();
   exporter = await counterExporter([ok, failed]);
   // 200 requests a second; `errorShare` of them fail.
-  traffic = setInterval(() => {
-    const bad = Math.round(20 * errorShare);
-    exporter.add(ok, 20 - bad);
-    exporter.add(failed, bad);
-  }, 100);
+  traffic = steadyTraffic(exporter, { ok, failed, perSecond: 200, errorShare: () => errorShare });
   prometheus = await startPrometheus({
     jobs: ["checkout"],
     scrapeInterval: "500ms",

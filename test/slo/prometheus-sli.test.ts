@@ -20,6 +20,7 @@ import {
   counterExporter,
   requirePrometheus,
   startPrometheus,
+  steadyTraffic,
   stopAllPrometheus,
   type TestPrometheus,
 } from "../prometheus.ts";
@@ -39,11 +40,7 @@ beforeAll(async () => {
   requirePrometheus();
   exporter = await counterExporter([ok, failed]);
   // 400 requests a second; `errorShare` of them fail.
-  traffic = setInterval(() => {
-    const bad = Math.round(40 * errorShare);
-    exporter.add(ok, 40 - bad);
-    exporter.add(failed, bad);
-  }, 100);
+  traffic = steadyTraffic(exporter, { ok, failed, perSecond: 400, errorShare: () => errorShare });
   prometheus = await startPrometheus({
     jobs: ["api"],
     scrapeInterval: "250ms",
