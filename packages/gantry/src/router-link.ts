@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { ServerSpec } from "./config/index.ts";
 import { GantryError } from "./errors/index.ts";
 import { HttpRouterAdmin, type RouterAdmin } from "./router/index.ts";
+import { Watchdog } from "./router/watchdog.ts";
 
 export interface RouterConnection {
   admin: RouterAdmin;
@@ -35,21 +36,19 @@ export async function connectRouter(options: {
   let current = await attach(dir);
   if (!current) current = await start(dir, options.server, options.log);
   const listeners: (() => void)[] = [];
-  let restarting = false;
-  const watchdog = setInterval(async () => {
-    if (restarting || (await current!.admin.healthy().catch(() => false))) return;
-    restarting = true;
-    try {
-      options.log.warn("the router is not answering; starting it again");
-      current = (await attach(dir)) ?? (await start(dir, options.server, options.log));
-      for (const listener of listeners) listener();
-    } catch (error) {
-      options.log.error({ err: error }, "could not start the router");
-    } finally {
-      restarting = false;
-    }
-  }, watchMs);
-  watchdog.unref();
+  const watchdog = new Watchdog({
+    everyMs: watchMs,
+    check: () => current!.admin.healthy(),
+    restart: async () => {
+      try {
+        options.log.warn("the router is not answering; starting it again");
+        current = (await attach(dir)) ?? (await start(dir, options.server, options.log));
+        for (const listener of listeners) listener();
+      } catch (error) {
+        options.log.error({ err: error }, "could not start the router");
+      }
+    },
+  });
   const admin: RouterAdmin = {
     putPolicy: (p) => current!.admin.putPolicy(p),
     getPolicy: () => current!.admin.getPolicy(),
@@ -63,9 +62,10 @@ export async function connectRouter(options: {
     admin,
     port: options.server.routerPort,
     onRestart: (listener) => listeners.push(listener),
-    close: () => clearInterval(watchdog),
+    close: () => void watchdog.stop(),
     stopProcess: async () => {
-      clearInterval(watchdog);
+      // A restart under way finishes first, so the router it started is the one stopped here.
+      await watchdog.stop();
       const pid = current!.pid;
       if (!alive(pid)) return;
       process.kill(pid, "SIGTERM");
