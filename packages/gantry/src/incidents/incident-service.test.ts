@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AuditLog } from "../audit/index.ts";
-import { GantryError } from "../errors/index.ts";
+import { refusal } from "../errors/test-refusal.ts";
 import { openSqliteStore, type Store } from "../store/index.ts";
 import { type AlertInput, IncidentService, IncidentStore, type Postmortem } from "./index.ts";
 
@@ -54,16 +54,6 @@ const postmortem: Postmortem = {
   actionItems: [{ description: "lint for pools created per request", owner: "ana", done: false }],
   lessons: "canary the pool settings",
 };
-
-async function refusal(p: Promise<unknown>): Promise<GantryError> {
-  try {
-    await p;
-  } catch (error) {
-    if (error instanceof GantryError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
 
 describe("incidents", () => {
   it("opens one incident per dedup key, raises its severity, and resolves when every alert resolved", async () => {

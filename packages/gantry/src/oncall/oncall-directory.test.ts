@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { AuditLog } from "../audit/index.ts";
 import { type OncallKind, oncallEntrySpecs, parseConfigText, toSchedule } from "../config/index.ts";
-import { GantryError } from "../errors/index.ts";
+import { refusal } from "../errors/test-refusal.ts";
 import { type AlertInput, IncidentService, IncidentStore } from "../incidents/index.ts";
 import type { Store } from "../store/index.ts";
 import { testDatabases } from "../store/test-databases.ts";
@@ -56,16 +56,6 @@ const stores: Store[] = [];
 afterEach(async () => {
   for (const s of stores.splice(0)) await s.close();
 });
-
-async function refusal(p: Promise<unknown>): Promise<GantryError> {
-  try {
-    await p;
-  } catch (error) {
-    if (error instanceof GantryError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
 
 describe.each(testDatabases)("on-call entries made through the API, on $name", ({ open }) => {
   async function setup() {
